@@ -14,6 +14,7 @@
 #include <boost/system/result.hpp>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "control.pb.h"
@@ -31,7 +32,9 @@ class ControlServer {
   // path is an error; a stale socket file left by a dead one is removed.
   static boost::system::result<std::unique_ptr<ControlServer>> Create(
       boost::asio::io_context& io, const std::string& path, Handler handler);
-  ~ControlServer();  // closes the listener and unlinks the socket file
+  // Closes the listener and every connection and unlinks the socket file. Call it on the
+  // io_context's thread (or while nothing runs the io_context); `io` must outlive the server.
+  ~ControlServer();
 
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
@@ -41,7 +44,9 @@ class ControlServer {
  private:
   ControlServer(boost::asio::io_context& io, std::string path, Handler handler);
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // Shared with the accept loop and every connection coroutine, so that a coroutine resumed
+  // after the destructor (with operation_aborted) still finds live memory.
+  std::shared_ptr<Impl> impl_;
   std::string path_;
 };
 

@@ -75,17 +75,37 @@ class MacTable {
 
  private:
   // Open addressing with linear probing and backward-shift deletion (no tombstones), so a
-  // churn of short-lived MACs cannot degrade lookups.
+  // churn of short-lived MACs cannot degrade lookups. size_ <= max_entries <= capacity_ / 2, so
+  // every probe ends at an empty slot.
   struct Slot {
     Entry entry;
     bool used = false;
   };
+  // Where a probe for a key stopped: at the key's slot (found), or else at the empty slot that
+  // ends the key's cluster, which is where the key would be inserted.
+  struct Probe {
+    std::size_t slot;
+    bool found;
+  };
+  // A full table sweeps for aged entries at most this often, so a flood of new MACs against a
+  // full table of live entries costs one probe per frame, not a scan of every slot.
+  static constexpr Clock::duration kFullTableSweepInterval = std::chrono::seconds(1);
+
   bool IsLive(std::size_t i, Clock::time_point now) const noexcept;
+  std::size_t HomeSlot(std::uint16_t vlan, const MacAddress& mac) const noexcept;
+  Probe Find(std::uint16_t vlan, const MacAddress& mac) const noexcept;
+  void EraseAt(std::size_t i) noexcept;
+  template <typename Pred>
+  std::size_t RemoveIf(Pred pred) noexcept;  // defined and used only in mac_table.cc
 
   Options options_;
   std::size_t capacity_;  // power of two, at least 2 * max_entries
   std::unique_ptr<Slot[]> slots_;
   std::size_t size_ = 0;  // occupied slots, aged or not
+  // Per-table random key mixed into the hash, so colliding MACs cannot be computed in advance.
+  std::uint64_t seed_;
+  // Learn() on a full table may sweep once now >= next_sweep_; every Expire() pushes it back.
+  Clock::time_point next_sweep_ = Clock::time_point::min();
 };
 
 }  // namespace vdemesh::core

@@ -1,0 +1,21 @@
+
+# Consider dependencies only in project.
+set(CMAKE_DEPENDS_IN_PROJECT_ONLY OFF)
+
+# The set of languages for which implicit dependencies are needed:
+set(CMAKE_DEPENDS_LANGUAGES
+  )
+
+# The set of dependency files which are needed:
+set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/vswitchd/daemon/main.cc" "vswitchd/CMakeFiles/vswitchd.dir/daemon/main.cc.o" "gcc" "vswitchd/CMakeFiles/vswitchd.dir/daemon/main.cc.o.d"
+  )
+
+# Targets to which this target links.
+set(CMAKE_TARGET_LINKED_INFO_FILES
+  "/work/main/build/vswitchd/CMakeFiles/vdemesh_vswitchd.dir/DependInfo.cmake"
+  "/work/main/build/proto/CMakeFiles/vdemesh_proto.dir/DependInfo.cmake"
+  )
+
+# Fortran module output directory.
+set(CMAKE_Fortran_TARGET_MODULE_DIR "")

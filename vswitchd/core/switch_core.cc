@@ -1,0 +1,88 @@
+#include "vswitchd/core/switch_core.h"
+
+#include <cstring>
+
+#include "common/check.h"
+#include "vswitchd/core/ethernet.h"
+
+namespace vdemesh::core {
+
+const char* DropName(Drop d) noexcept {
+  switch (d) {
+    case Drop::kTooShort: return "too_short";
+    case Drop::kTooLong: return "too_long";
+    case Drop::kVlanNotAllowed: return "vlan_not_allowed";
+    case Drop::kUntaggedOnTrunk: return "untagged_on_trunk";
+    case Drop::kBadSourceMac: return "bad_source_mac";
+    case Drop::kSamePort: return "same_port";
+    case Drop::kTxFull: return "tx_full";
+    case Drop::kTxError: return "tx_error";
+    case Drop::kCount: break;
+  }
+  return "unknown";
+}
+
+const char* SwitchDropName(SwitchDrop d) noexcept {
+  return d == SwitchDrop::kFdbFull ? "fdb_full" : "unknown";
+}
+
+SwitchCore::SwitchCore(const Options& options)
+    : max_frame_(options.max_frame), ports_(options.numports), fdb_(options.fdb) {}
+
+Forwarding SwitchCore::Ingress(std::uint32_t in, std::span<std::uint8_t>* frame,
+                               Clock::time_point now) noexcept {
+  VDEMESH_CHECK(in < ports_.size());
+  PortState& port = ports_[in];
+  PortCounters& c = port.counters;
+  ++c.rx_frames;
+  c.rx_bytes += frame->size();
+
+  const auto hdr = EthernetHeader::Parse(*frame);
+  if (!hdr) return Drop(c, Drop::kTooShort);
+  if (frame->size() > max_frame_ + (hdr->tagged ? kVlanTagBytes : 0))
+    return Drop(c, Drop::kTooLong);
+
+  Forwarding fwd;
+  switch (port.vlan.Classify(hdr->tagged, hdr->vid, &fwd.vlan)) {
+    case VlanVerdict::kAccept: break;
+    case VlanVerdict::kNotAllowed: return Drop(c, Drop::kVlanNotAllowed);
+    case VlanVerdict::kUntaggedOnTrunk: return Drop(c, Drop::kUntaggedOnTrunk);
+  }
+  if (hdr->src.IsMulticast() || hdr->src.IsZero()) return Drop(c, Drop::kBadSourceMac);
+  if (hdr->tagged) {
+    // Inside the switch every frame is untagged plus fwd.vlan; egress re-tags per port.
+    std::memmove(frame->data() + kVlanTagBytes, frame->data(), kMacPairBytes);
+    *frame = frame->subspan(kVlanTagBytes);
+  }
+
+  const Location here{Location::Kind::kPort, in};
+  if (fdb_.Learn(fwd.vlan, hdr->src, here, now) == LearnResult::kTableFull)
+    ++drops_[static_cast<std::size_t>(SwitchDrop::kFdbFull)];
+
+  if (!hdr->dst.IsMulticast()) {
+    const auto where = fdb_.Lookup(fwd.vlan, hdr->dst, now);
+    if (where && where->kind == Location::Kind::kPort) {
+      if (where->index == in) return Drop(c, Drop::kSamePort);
+      fwd.action = Forwarding::Action::kUnicast;
+      fwd.port = where->index;
+      return fwd;
+    }
+  }
+  fwd.action = Forwarding::Action::kFlood;
+  return fwd;
+}
+
+void SwitchCore::SetActive(std::uint32_t port, bool active) {
+  VDEMESH_CHECK(port < ports_.size());
+  if (!active) fdb_.Forget({Location::Kind::kPort, port});
+  if (active && !ports_[port].active) ports_[port].counters = {};
+  ports_[port].active = active;
+}
+
+void SwitchCore::SetPortVlan(std::uint32_t port, const PortVlan& vlan) {
+  VDEMESH_CHECK(port < ports_.size());
+  fdb_.Forget({Location::Kind::kPort, port});
+  ports_[port].vlan = vlan;
+}
+
+}  // namespace vdemesh::core

@@ -1,0 +1,249 @@
+#include "vswitchd/daemon/daemon.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "vswitchd/control/control_server.h"
+#include "vswitchd/control/control_service.h"
+#include "vswitchd/daemon/logging.h"
+#include "vswitchd/datapath/network_datapath.h"
+#include "vswitchd/datapath/shard.h"
+#include "vswitchd/vde/tap_port.h"
+#include "vswitchd/vde/vde_server.h"
+
+namespace vdemesh::daemon {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Runs fn on the shard and waits for it (start-up and shutdown only).
+template <typename Fn>
+void RunOnShardAndWait(datapath::Shard& shard, Fn fn) {
+  std::promise<void> done;
+  asio::post(shard.context(), [&] {
+    fn();
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+// Hands VDE endpoints from the control thread to the datapath shard.
+class ShardSink final : public vde::EndpointSink {
+ public:
+  ShardSink(asio::io_context& shard, datapath::NetworkDatapath* dp) : shard_(shard), dp_(dp) {}
+  void OnEndpointOpened(const vde::EndpointInfo& info, int fd) override {
+    asio::post(shard_, [dp = dp_, port = info.port, id = info.id, fd] {
+      dp->AddEndpoint(port, id, fd);
+    });
+  }
+  void OnEndpointClosed(const vde::EndpointInfo& info) override {
+    asio::post(shard_, [dp = dp_, port = info.port, id = info.id] { dp->RemoveEndpoint(port, id); });
+  }
+
+ private:
+  asio::io_context& shard_;
+  datapath::NetworkDatapath* dp_;
+};
+
+struct Network {
+  const NetworkOptions* options = nullptr;
+  std::unique_ptr<datapath::NetworkDatapath> datapath;  // created and destroyed on the shard
+  std::unique_ptr<ShardSink> sink;
+  std::unique_ptr<vde::VdeServer> vde;
+  std::optional<std::uint32_t> tap_port;
+};
+
+// With --daemon the parent waits on this pipe until the child serves its sockets, so that
+// `vswitchd --daemon && vde_plug ...` works and a start-up error still exits non-zero.
+class Daemonizer {
+ public:
+  void Fork() {
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid > 0) {
+      close(fds[1]);
+      char ok = 0;
+      const bool ready = read(fds[0], &ok, 1) == 1 && ok == 1;
+      _exit(ready ? 0 : 1);
+    }
+    close(fds[0]);
+    fd_ = fds[1];
+    setsid();
+    if (chdir("/") != 0) {
+    }
+    const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, STDIN_FILENO);
+      dup2(null, STDOUT_FILENO);
+      dup2(null, STDERR_FILENO);
+      close(null);
+    }
+  }
+  void Ready() {
+    if (fd_ < 0) return;
+    const char ok = 1;
+    if (write(fd_, &ok, 1) != 1) {
+    }
+    close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::optional<gid_t> GroupId(const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  const group* g = getgrnam(name.c_str());
+  if (g == nullptr) throw std::invalid_argument("--group: no such group '" + name + "'");
+  return g->gr_gid;
+}
+
+class Daemon {
+ public:
+  explicit Daemon(const DaemonOptions& options) : options_(options), signals_(control_) {}
+  ~Daemon() { Shutdown(); }
+
+  void Start();
+  void Run() { control_.run(); }
+
+ private:
+  void StartNetwork(const NetworkOptions& o);
+  void Shutdown();
+
+  const DaemonOptions& options_;
+  asio::io_context control_{1};
+  datapath::Shard shard_;
+  std::vector<std::unique_ptr<Network>> networks_;
+  std::unique_ptr<control::ControlService> service_;
+  std::unique_ptr<control::ControlServer> control_server_;
+  asio::signal_set signals_;
+  bool pidfile_written_ = false;
+};
+
+void Daemon::StartNetwork(const NetworkOptions& o) {
+  auto net = std::make_unique<Network>();
+  net->options = &o;
+  core::SwitchCore::Options core_options;
+  core_options.numports = o.numports + 1;  // ports 1..numports, plus port 0 on explicit request
+  core_options.max_frame = o.max_frame;
+  core_options.fdb = {o.fdb_size, std::chrono::seconds(o.fdb_aging_seconds)};
+  RunOnShardAndWait(shard_, [&] {
+    net->datapath = std::make_unique<datapath::NetworkDatapath>(shard_.context(), core_options,
+                                                                shard_.batch());
+  });
+  net->sink = std::make_unique<ShardSink>(shard_.context(), net->datapath.get());
+  networks_.push_back(std::move(net));  // from here Shutdown() cleans it up
+  Network& n = *networks_.back();
+
+  vde::VdeServer::Options vo{o.dir, o.mode, GroupId(o.group), o.numports};
+  auto vde = vde::VdeServer::Create(control_, vo, n.sink.get());
+  if (!vde) {
+    if (vde.error() == asio::error::address_in_use)
+      throw std::runtime_error("switch directory " + o.dir + " is served by a running switch");
+    throw std::runtime_error("switch directory " + o.dir + ": " + vde.error().message());
+  }
+  n.vde = std::move(*vde);
+  if (!o.tap.empty()) {
+    auto fd = vde::OpenTap(o.tap);
+    if (!fd) throw std::runtime_error("--tap " + o.tap + ": " + fd.error().message());
+    n.tap_port = n.vde->ReservePort();
+    if (!n.tap_port) {
+      close(*fd);
+      throw std::runtime_error("--tap " + o.tap + ": no free port");
+    }
+    asio::post(shard_.context(), [dp = n.datapath.get(), port = *n.tap_port, fd = *fd] {
+      dp->AddTap(port, fd);
+    });
+  }
+  Logger("daemon")->info("network {}: switch {} ({} ports{}{})", o.name, o.dir, o.numports,
+                         o.tap.empty() ? "" : ", tap ", o.tap);
+}
+
+void Daemon::Start() {
+  shard_.Start("vdemesh-dp0");
+  for (const auto& o : options_.networks) StartNetwork(o);
+
+  std::vector<control::NetworkHandle> handles;
+  for (auto& n : networks_)
+    handles.push_back({n->options, n->vde.get(), n->datapath.get(), &shard_.context(), n->tap_port});
+  service_ = std::make_unique<control::ControlService>(std::move(handles),
+                                                       std::chrono::steady_clock::now());
+  auto server = control::ControlServer::Create(
+      control_, options_.control, [this](const control::Request& r) { return service_->Handle(r); });
+  if (!server) {
+    if (server.error() == asio::error::address_in_use)
+      throw std::runtime_error("control socket " + options_.control +
+                               " is in use by a running vswitchd (use --control PATH)");
+    throw std::runtime_error("control socket " + options_.control + ": " +
+                             server.error().message());
+  }
+  control_server_ = std::move(*server);
+
+  if (!options_.pidfile.empty()) {
+    std::ofstream(options_.pidfile) << getpid() << "\n";
+    pidfile_written_ = true;
+  }
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.async_wait([this](boost::system::error_code ec, int signo) {
+    if (ec) return;
+    Logger("daemon")->info("signal {} received, shutting down", signo);
+    control_.stop();
+  });
+  Logger("daemon")->info("vswitchd {} ready, control socket {}", VDEMESH_VERSION,
+                         options_.control);
+}
+
+// Order matters: stop taking requests, unplug clients (removing their sockets), then destroy
+// the datapaths on their own thread, then stop the thread.
+void Daemon::Shutdown() {
+  control_server_.reset();
+  for (auto& n : networks_) n->vde.reset();
+  RunOnShardAndWait(shard_, [this] {
+    for (auto& n : networks_) n->datapath.reset();
+  });
+  shard_.Stop();
+  networks_.clear();
+  if (pidfile_written_) unlink(options_.pidfile.c_str());
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) {
+  SetupLogging(options.log_level, options.daemonize);
+  std::signal(SIGPIPE, SIG_IGN);
+  umask(022);
+  Daemonizer daemonizer;
+  if (options.daemonize) daemonizer.Fork();
+  Daemon daemon(options);
+  try {
+    daemon.Start();
+  } catch (const std::exception& e) {
+    // A daemonized child's stderr is /dev/null: say it in the log as well.
+    if (options.daemonize) Logger("daemon")->critical("{}", e.what());
+    throw;
+  }
+  daemonizer.Ready();
+  daemon.Run();
+  Logger("daemon")->info("stopped");
+  return 0;
+}
+
+}  // namespace vdemesh::daemon

@@ -1,0 +1,100 @@
+#include "vswitchd/datapath/network_datapath.h"
+
+#include <algorithm>
+
+#include "common/check.h"
+
+namespace vdemesh::datapath {
+
+namespace {
+constexpr auto kAgingTick = std::chrono::seconds(1);
+}
+
+NetworkDatapath::NetworkDatapath(boost::asio::io_context& io,
+                                 const core::SwitchCore::Options& options,
+                                 transport::RxBatch* batch)
+    : io_(io), core_(options), batch_(batch), ports_(options.numports), aging_timer_(io) {
+  StartAgingTimer();
+}
+
+NetworkDatapath::~NetworkDatapath() { RemoveAll(); }
+
+void NetworkDatapath::StartAgingTimer() {
+  aging_timer_.expires_after(kAgingTick);
+  aging_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    core_.Expire(core::Clock::now());
+    StartAgingTimer();
+  });
+}
+
+void NetworkDatapath::AddEndpoint(std::uint32_t port, std::uint64_t id, int fd) {
+  VDEMESH_CHECK(port < ports_.size());
+  auto ep = std::make_shared<Endpoint>(io_, port, id, fd);
+  ports_[port].endpoints.push_back(ep);
+  dirty_.reserve(++endpoint_count_);  // Flood() never reallocates mid-batch
+  OnPortChanged(port);
+  ArmEndpoint(ep);
+}
+
+void NetworkDatapath::RemoveEndpoint(std::uint32_t port, std::uint64_t id) {
+  VDEMESH_CHECK(port < ports_.size());
+  auto& eps = ports_[port].endpoints;
+  auto it = std::find_if(eps.begin(), eps.end(), [id](const auto& e) { return e->id == id; });
+  if (it == eps.end()) return;
+  boost::system::error_code ignored;
+  (*it)->sd.close(ignored);  // pending handlers see the weak_ptr expire or operation_aborted
+  eps.erase(it);
+  --endpoint_count_;
+  OnPortChanged(port);
+}
+
+void NetworkDatapath::AddTap(std::uint32_t port, int fd) {
+  VDEMESH_CHECK(port < ports_.size() && !ports_[port].tap);
+  auto tap = std::make_shared<Tap>(io_, port, fd);
+  ports_[port].tap = tap;
+  OnPortChanged(port);
+  ArmTap(tap);
+}
+
+void NetworkDatapath::RemoveAll() {
+  boost::system::error_code ignored;
+  aging_timer_.cancel();
+  for (std::uint32_t p = 0; p < ports_.size(); ++p) {
+    for (auto& ep : ports_[p].endpoints) ep->sd.close(ignored);
+    if (ports_[p].tap) ports_[p].tap->sd.close(ignored);
+    ports_[p] = PortIo{};
+    if (core_.active(p)) core_.SetActive(p, false);
+  }
+  active_ports_.clear();
+  endpoint_count_ = 0;
+}
+
+// Keeps SwitchCore's notion of an active port and the flood list in step with the I/O objects.
+void NetworkDatapath::OnPortChanged(std::uint32_t port) {
+  const bool active = !ports_[port].empty();
+  if (active != core_.active(port)) core_.SetActive(port, active);
+  auto it = std::find(active_ports_.begin(), active_ports_.end(), port);
+  if (active && it == active_ports_.end()) {
+    active_ports_.insert(std::upper_bound(active_ports_.begin(), active_ports_.end(), port), port);
+  } else if (!active && it != active_ports_.end()) {
+    active_ports_.erase(it);
+  }
+}
+
+Snapshot NetworkDatapath::TakeSnapshot(bool with_fdb) const {
+  Snapshot s;
+  const core::PortVlan default_vlan = core::PortVlan::Access(core::kDefaultVlan);
+  for (std::uint32_t p = 0; p < core_.numports(); ++p) {
+    const core::PortVlan& v = core_.port_vlan(p);
+    const bool configured = v.is_trunk() || v.access_vlan() != default_vlan.access_vlan();
+    if (core_.active(p) || configured) s.ports.push_back({p, core_.active(p), v, core_.counters(p)});
+  }
+  const auto now = core::Clock::now();
+  if (with_fdb) core_.fdb().ForEach(now, [&](const auto& e) { s.fdb.push_back(e); });
+  s.fdb_entries = core_.fdb().size();
+  s.switch_drops = core_.switch_drops();
+  return s;
+}
+
+}  // namespace vdemesh::datapath

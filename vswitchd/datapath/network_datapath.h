@@ -1,0 +1,114 @@
+// network_datapath.h: the packet path of one network on one shard: its VDE endpoints' data
+// sockets, its TAP port, and the SwitchCore that decides where each frame goes.
+//
+// Thread affinity: every method runs on the shard's io_context thread. The control thread
+// reaches it only through boost::asio::post (AddEndpoint, RemoveEndpoint, AddTap, Snapshot...).
+//
+// Per batch (rx.cc, tx.cc): wake on a readable fd -> recvmmsg up to 64 frames into the shard's
+// RxBatch -> SwitchCore::Ingress per frame -> frames queued on each destination endpoint
+// (pointers into the batch, no copy) -> one sendmmsg per dirty endpoint -> re-arm. The work per
+// wake-up is bounded (kRxBudget batches) so one busy client cannot starve the others.
+// Invariant: no TxQueue holds entries between batches.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "transport/batch.h"
+#include "vswitchd/core/switch_core.h"
+#include "vswitchd/datapath/tx_queue.h"
+
+namespace vdemesh::datapath {
+
+inline constexpr int kRxBudget = 8;  // batches per wake-up of one fd
+inline constexpr int kEnobufsRetries = 3;
+
+// A copy of the switch's state for the control plane.
+struct PortSnapshot {
+  std::uint32_t number;
+  bool active;
+  core::PortVlan vlan;
+  core::PortCounters counters;
+};
+struct Snapshot {
+  std::vector<PortSnapshot> ports;  // every active port, plus inactive ones with a non-default VLAN
+  std::vector<core::MacTable::Entry> fdb;
+  std::array<std::uint64_t, core::kSwitchDropCount> switch_drops{};
+  std::size_t fdb_entries = 0;
+};
+
+class NetworkDatapath {
+ public:
+  NetworkDatapath(boost::asio::io_context& io, const core::SwitchCore::Options& options,
+                  transport::RxBatch* batch);
+  ~NetworkDatapath();
+  NetworkDatapath(const NetworkDatapath&) = delete;
+  NetworkDatapath& operator=(const NetworkDatapath&) = delete;
+
+  // Takes ownership of `fd`, a connected, non-blocking SOCK_DGRAM socket.
+  void AddEndpoint(std::uint32_t port, std::uint64_t id, int fd);
+  void RemoveEndpoint(std::uint32_t port, std::uint64_t id);
+  // Takes ownership of `fd`, a non-blocking TAP file descriptor.
+  void AddTap(std::uint32_t port, int fd);
+  void SetPortVlan(std::uint32_t port, const core::PortVlan& vlan) { core_.SetPortVlan(port, vlan); }
+  void RemoveAll();
+  Snapshot TakeSnapshot(bool with_fdb) const;
+
+  const core::SwitchCore& core() const { return core_; }
+
+ private:
+  struct Endpoint;
+  struct Tap;
+  struct PortIo {
+    std::vector<std::shared_ptr<Endpoint>> endpoints;
+    std::shared_ptr<Tap> tap;
+    bool empty() const { return endpoints.empty() && !tap; }
+  };
+
+  void OnPortChanged(std::uint32_t port);
+  void StartAgingTimer();
+  // rx.cc
+  void ArmEndpoint(const std::shared_ptr<Endpoint>& ep);
+  void ArmTap(const std::shared_ptr<Tap>& tap);
+  void DrainEndpoint(Endpoint& ep) noexcept;
+  void DrainTap(Tap& tap) noexcept;
+  void ProcessBatch(std::uint32_t in, std::size_t n) noexcept;
+  // tx.cc
+  void Output(std::uint32_t port, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
+  void Flood(std::uint32_t in, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
+  void Flush(Endpoint& ep) noexcept;
+  void FlushAll() noexcept;
+  void WriteTap(Tap& tap, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
+
+  boost::asio::io_context& io_;
+  core::SwitchCore core_;
+  transport::RxBatch* batch_;
+  std::vector<PortIo> ports_;
+  std::vector<std::uint32_t> active_ports_;  // ports with at least one endpoint or a TAP
+  std::vector<Endpoint*> dirty_;             // endpoints with queued frames in this batch
+  std::size_t endpoint_count_ = 0;
+  boost::asio::steady_timer aging_timer_;
+};
+
+// One client connection of a VDE port (a port may have several, as in vde_switch).
+struct NetworkDatapath::Endpoint {
+  Endpoint(boost::asio::io_context& io, std::uint32_t p, std::uint64_t i, int fd)
+      : port(p), id(i), sd(io, fd) {}
+  std::uint32_t port;
+  std::uint64_t id;
+  boost::asio::posix::stream_descriptor sd;  // closes the socket when destroyed
+  TxQueue tx;
+  bool dirty = false;
+};
+
+struct NetworkDatapath::Tap {
+  Tap(boost::asio::io_context& io, std::uint32_t p, int fd) : port(p), sd(io, fd) {}
+  std::uint32_t port;
+  boost::asio::posix::stream_descriptor sd;
+};
+
+}  // namespace vdemesh::datapath

@@ -1,0 +1,83 @@
+// tx.cc: the transmit half of the per-packet path (see network_datapath.h for the pipeline).
+// Per-packet rules apply: noexcept, no allocation, no logging, every drop counted.
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+
+#include "vswitchd/datapath/network_datapath.h"
+
+namespace vdemesh::datapath {
+
+void NetworkDatapath::Output(std::uint32_t port, std::span<const std::uint8_t> frame,
+                             std::uint16_t vlan) noexcept {
+  if (!core_.Carries(port, vlan)) return;
+  const std::uint16_t tag = core_.EgressTagged(port, vlan) ? vlan : 0;
+  PortIo& io = ports_[port];
+  for (auto& ep : io.endpoints) {
+    if (ep->tx.full()) Flush(*ep);
+    ep->tx.Push(frame, tag);
+    if (!ep->dirty) {
+      ep->dirty = true;
+      dirty_.push_back(ep.get());
+    }
+  }
+  if (io.tap) WriteTap(*io.tap, frame, tag);
+}
+
+void NetworkDatapath::Flood(std::uint32_t in, std::span<const std::uint8_t> frame,
+                            std::uint16_t vlan) noexcept {
+  for (std::uint32_t port : active_ports_)
+    if (port != in) Output(port, frame, vlan);
+}
+
+void NetworkDatapath::Flush(Endpoint& ep) noexcept {
+  TxQueue& q = ep.tx;
+  core::PortCounters& c = core_.counters(ep.port);
+  std::size_t sent = 0;
+  int enobufs = 0;
+  while (sent < q.size()) {
+    const int n = sendmmsg(ep.sd.native_handle(), q.msgs() + sent,
+                           static_cast<unsigned>(q.size() - sent), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      for (int i = 0; i < n; ++i) c.tx_bytes += q.bytes(sent + i);
+      c.tx_frames += static_cast<std::uint64_t>(n);
+      sent += static_cast<std::size_t>(n);
+      continue;
+    }
+    // ENOBUFS is transient memory pressure: retry a little, then give up on this batch.
+    if (n < 0 && errno == ENOBUFS && ++enobufs <= kEnobufsRetries) continue;
+    if (n < 0 && errno == EINTR) continue;
+    // A full client queue (EAGAIN) means a slow reader: drop rather than wait for it.
+    const bool full = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS);
+    c.drops[static_cast<std::size_t>(full ? core::Drop::kTxFull : core::Drop::kTxError)] +=
+        q.size() - sent;
+    break;
+  }
+  q.Clear();
+}
+
+void NetworkDatapath::FlushAll() noexcept {
+  for (Endpoint* ep : dirty_) {
+    Flush(*ep);
+    ep->dirty = false;
+  }
+  dirty_.clear();
+}
+
+void NetworkDatapath::WriteTap(Tap& tap, std::span<const std::uint8_t> frame,
+                               std::uint16_t tag) noexcept {
+  core::PortCounters& c = core_.counters(tap.port);
+  std::uint8_t tag_bytes[core::kVlanTagBytes];
+  iovec iov[3];
+  const auto parts = static_cast<int>(FrameIovecs(frame, tag, iov, tag_bytes));
+  const ssize_t n = writev(tap.sd.native_handle(), iov, parts);
+  if (n < 0) {
+    c.Count(errno == EAGAIN || errno == ENOBUFS ? core::Drop::kTxFull : core::Drop::kTxError);
+    return;
+  }
+  ++c.tx_frames;
+  c.tx_bytes += static_cast<std::uint64_t>(n);
+}
+
+}  // namespace vdemesh::datapath

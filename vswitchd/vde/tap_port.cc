@@ -1,0 +1,47 @@
+#include "vswitchd/vde/tap_port.h"
+
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace vdemesh::vde {
+
+namespace {
+
+boost::system::error_code CloseWithErrno(int fd) {
+  const int err = errno;
+  if (fd >= 0) close(fd);
+  return {err, boost::system::system_category()};
+}
+
+}  // namespace
+
+boost::system::result<int> OpenTap(const std::string& name) {
+  ifreq ifr{};
+  if (name.empty() || name.size() >= sizeof ifr.ifr_name)
+    return boost::system::error_code(EINVAL, boost::system::system_category());
+  const int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return CloseWithErrno(-1);
+  std::strncpy(ifr.ifr_name, name.c_str(), sizeof ifr.ifr_name - 1);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  if (ioctl(fd, TUNSETIFF, &ifr) != 0) return CloseWithErrno(fd);
+
+  // Bring the link up so that a bridge it is added to forwards at once.
+  const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s >= 0) {
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+      ifr.ifr_flags |= IFF_UP;
+      ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+  }
+  return fd;
+}
+
+}  // namespace vdemesh::vde
