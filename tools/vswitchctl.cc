@@ -107,18 +107,19 @@ Options ParseOptions(const std::vector<std::string>& args) {
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--json")
+    if (a == "--json") {
       o.json = true;
-    else if (a == "--control")
+    } else if (a == "--control") {
       o.control = NextValue(args, i);
-    else if (a == "-N" || a == "--network")
+    } else if (a == "-N" || a == "--network") {
       o.network = NextValue(args, i);
-    else if (a == "-h" || a == "--help")
+    } else if (a == "-h" || a == "--help") {
       o.help = true;
-    else if (a == "--version")
+    } else if (a == "--version") {
       o.version = true;
-    else
+    } else {
       o.words.push_back(a);
+    }
   }
   if (o.control.empty() || o.control.size() >= sizeof(sockaddr_un{}.sun_path)) {
     throw UsageError("--control path must be 1.." +
@@ -132,8 +133,10 @@ std::uint32_t ParseNumber(std::string_view text, const char* what, std::uint32_t
   std::uint32_t n = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || end != text.data() + text.size() || text.empty() || n < lo || n > hi) {
+    const std::string range = hi == UINT32_MAX ? "a number from " + std::to_string(lo)
+                                               : std::to_string(lo) + ".." + std::to_string(hi);
     throw UsageError("invalid " + std::string(what) + " '" + std::string(text) + "' (expected " +
-                     std::to_string(lo) + ".." + std::to_string(hi) + ")");
+                     range + ")");
   }
   return n;
 }
@@ -145,15 +148,19 @@ std::uint32_t ParseVlan(std::string_view text) {
 // "10,20-22" -> {10, 20, 21, 22}, sorted and without duplicates.
 std::set<std::uint32_t> ParseVlanList(std::string_view text) {
   std::set<std::uint32_t> vlans;
-  while (true) {
-    const std::string_view item = text.substr(0, text.find(','));
+  for (std::string_view rest = text;;) {
+    const std::string_view item = rest.substr(0, rest.find(','));
+    if (item.empty()) throw UsageError("empty item in VLAN list '" + std::string(text) + "'");
     const auto dash = item.find('-');
+    if (dash == 0 || dash + 1 == item.size()) {
+      throw UsageError("invalid VLAN range '" + std::string(item) + "'");
+    }
     const std::uint32_t first = ParseVlan(item.substr(0, dash));
     const std::uint32_t last = dash == item.npos ? first : ParseVlan(item.substr(dash + 1));
     if (last < first) throw UsageError("invalid VLAN range '" + std::string(item) + "'");
     for (std::uint32_t v = first; v <= last; ++v) vlans.insert(v);
-    if (item.size() == text.size()) return vlans;
-    text.remove_prefix(item.size() + 1);
+    if (item.size() == rest.size()) return vlans;
+    rest.remove_prefix(item.size() + 1);
   }
 }
 
@@ -178,14 +185,11 @@ control::PortSetRequest ParsePortSet(const std::vector<std::string>& w) {
   std::optional<std::set<std::uint32_t>> trunk;
   for (std::size_t i = 3; i < w.size(); ++i) {
     const std::string& option = w[i];
-    if (option == "--vlan")
-      SetOnce(access, ParseVlan(NextValue(w, i)), option);
-    else if (option == "--trunk")
-      SetOnce(trunk, ParseVlanList(NextValue(w, i)), option);
-    else if (option == "--native")
-      SetOnce(native, ParseVlan(NextValue(w, i)), option);
-    else
-      RejectWord(option);
+    if (option != "--vlan" && option != "--trunk" && option != "--native") RejectWord(option);
+    const std::string value = NextValue(w, i);
+    if (option == "--vlan") SetOnce(access, ParseVlan(value), option);
+    if (option == "--trunk") SetOnce(trunk, ParseVlanList(value), option);
+    if (option == "--native") SetOnce(native, ParseVlan(value), option);
   }
   if (access && trunk) throw UsageError("'--vlan' and '--trunk' exclude each other");
   if (native && !trunk) throw UsageError("'--native' needs '--trunk'");
@@ -210,14 +214,12 @@ Request BuildRequest(const Options& o) {
     *req.mutable_port_set() = ParsePortSet(w);
     return req;
   }
-  if (w[0] == "status")
-    req.mutable_status();
-  else if (w[0] == "ports")
-    req.mutable_ports();
-  else if (w[0] == "fdb")
-    req.mutable_fdb();
-  else
+  if (w[0] == "status") req.mutable_status();
+  if (w[0] == "ports") req.mutable_ports();
+  if (w[0] == "fdb") req.mutable_fdb();
+  if (req.command_case() == Request::COMMAND_NOT_SET) {
     throw UsageError("unknown command '" + w[0] + "'");
+  }
   if (w.size() > 1) RejectWord(w[1]);
   return req;
 }
@@ -362,7 +364,7 @@ std::string Drops(const google::protobuf::Map<std::string, std::uint64_t>& drops
 
 // Columns padded to their widest cell; `align` holds 'l' or 'r' per column. The last column
 // is not padded, so free text (a description) may hold spaces.
-void PrintTable(std::string_view align, std::vector<std::vector<std::string>> rows) {
+void PrintTable(std::string_view align, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(align.size(), 0);
   for (const auto& row : rows) {
     for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
@@ -398,7 +400,7 @@ void PrintPorts(const google::protobuf::RepeatedPtrField<control::Port>& ports) 
                     std::to_string(c.tx_frames()), HumanBytes(c.tx_bytes()), Drops(c.drops()),
                     description});
   }
-  PrintTable("rllrrrrll", std::move(rows));
+  PrintTable("rllrrrrll", rows);
 }
 
 void PrintFdb(const control::FdbList& fdb) {
@@ -412,14 +414,16 @@ void PrintFdb(const control::FdbList& fdb) {
     const std::string where = e->peer().empty() ? std::to_string(e->port()) : e->peer();
     rows.push_back({std::to_string(e->vlan()), e->mac(), where, Duration(e->age_seconds())});
   }
-  PrintTable("rlrr", std::move(rows));
+  PrintTable("rllr", rows);
 }
 
+const char* OrDash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
+
 void PrintStatus(const control::Status& s) {
-  std::printf("version: %s\npid: %u\nuptime: %s\n", s.version().c_str(), s.pid(),
+  std::printf("version: %s\npid: %u\nuptime: %s\n", OrDash(s.version()), s.pid(),
               Duration(s.uptime_seconds()).c_str());
   for (const control::NetworkStatus& n : s.networks()) {
-    std::printf("\nnetwork: %s\n  switch dir: %s\n", n.name().c_str(), n.switch_dir().c_str());
+    std::printf("\nnetwork: %s\n  switch dir: %s\n", OrDash(n.name()), OrDash(n.switch_dir()));
     if (!n.tap().empty()) std::printf("  tap: %s\n", n.tap().c_str());
     std::printf("  ports: %u of %u in use\n", n.ports_in_use(), n.numports());
     std::printf("  fdb: %llu of %llu entries, aging %s\n",
@@ -463,22 +467,12 @@ void PrintResult(const Response& r, bool json) {
   throw DaemonError("reply from vswitchd carries no result");
 }
 
-// The result the daemon must send for each command; anything else is a protocol mismatch.
-Response::ResultCase ExpectedResult(const Request& req) {
-  switch (req.command_case()) {
-    case Request::kStatus:
-      return Response::kStatus;
-    case Request::kPorts:
-      return Response::kPorts;
-    case Request::kFdb:
-      return Response::kFdb;
-    case Request::kPortSet:
-      return Response::kPort;
-    case Request::COMMAND_NOT_SET:
-      break;
-  }
-  return Response::RESULT_NOT_SET;
-}
+// control.proto numbers each result field like the command it answers, so a reply of another
+// kind (a daemon of a different version) is found by comparing the oneof cases.
+static_assert(int{Request::kStatus} == int{Response::kStatus} &&
+              int{Request::kPorts} == int{Response::kPorts} &&
+              int{Request::kFdb} == int{Response::kFdb} &&
+              int{Request::kPortSet} == int{Response::kPort});
 
 int Run(int argc, char** argv) {
   const Options options = ParseOptions(SplitEquals(argc, argv));
@@ -493,7 +487,7 @@ int Run(int argc, char** argv) {
   const Request req = BuildRequest(options);
   const Response resp = Exchange(options.control, req);
   if (!resp.error().empty()) throw DaemonError(resp.error());
-  if (resp.result_case() != ExpectedResult(req)) {
+  if (int{resp.result_case()} != int{req.command_case()}) {
     throw DaemonError("unexpected reply from vswitchd (a different version?)");
   }
   PrintResult(resp, options.json);

@@ -50,10 +50,9 @@ constexpr std::chrono::seconds kIdleTimeout{30};
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 constexpr std::size_t kReadChunkBytes = 4096;
 
+// System-category codes, like asio's own: they equal both asio::error::address_in_use (what
+// the daemon tests for) and the portable errc::address_in_use condition.
 error_code ErrnoCode(int err) { return error_code(err, boost::system::system_category()); }
-error_code ErrcCode(boost::system::errc::errc_t e) {
-  return boost::system::errc::make_error_code(e);
-}
 
 std::shared_ptr<spdlog::logger> ControlLogger() {
   auto logger = spdlog::get("control");
@@ -121,8 +120,7 @@ error_code ProbeExisting(const std::string& path) {
   const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
   const int err = rc == 0 ? 0 : errno;
   ::close(fd);
-  if (err == 0 || err == EAGAIN || err == EINPROGRESS)
-    return ErrcCode(boost::system::errc::address_in_use);
+  if (err == 0 || err == EAGAIN || err == EINPROGRESS) return ErrnoCode(EADDRINUSE);
   return ErrnoCode(err);
 }
 
@@ -131,14 +129,14 @@ error_code ProbeExisting(const std::string& path) {
 error_code RemoveStaleSocket(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) return errno == ENOENT ? error_code() : ErrnoCode(errno);
-  if (!S_ISSOCK(st.st_mode)) return ErrcCode(boost::system::errc::file_exists);
+  if (!S_ISSOCK(st.st_mode)) return ErrnoCode(EEXIST);
   const error_code probe = ProbeExisting(path);
   if (probe != boost::system::errc::connection_refused) return probe;
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoCode(errno);
   return {};
 }
 
-void RethrowEscaped(std::exception_ptr e) {
+void RethrowEscaped(const std::exception_ptr& e) {
   // Our coroutines use error codes; an exception here is a bug (or bad_alloc) and must stop
   // the process loudly rather than vanish, which is what asio::detached would do.
   if (e) std::rethrow_exception(e);
@@ -151,10 +149,11 @@ struct ControlServer::Impl {
   // `connections` set, which the destructor clears after closing the socket.
   struct Connection {
     explicit Connection(Protocol::socket s) : socket(std::move(s)), idle(socket.get_executor()) {}
+    // Makes the pending read or write fail, so that Serve() ends and frees this connection;
+    // the idle timer's wait is cancelled then, by the timer's destructor.
     void Close() {
       error_code ignored;
       socket.close(ignored);
-      idle.cancel();
     }
     Protocol::socket socket;
     asio::steady_timer idle;
@@ -310,7 +309,7 @@ Response ControlServer::Impl::CallHandler(const Request& request) {
 
 boost::system::result<std::unique_ptr<ControlServer>> ControlServer::Create(
     boost::asio::io_context& io, const std::string& path, Handler handler) {
-  if (!FitsSockaddr(path)) return ErrcCode(boost::system::errc::filename_too_long);
+  if (!FitsSockaddr(path)) return ErrnoCode(ENAMETOOLONG);
   if (error_code ec = MakeParentDirs(path)) return ec;
   if (error_code ec = RemoveStaleSocket(path)) return ec;
   std::unique_ptr<ControlServer> server(new ControlServer(io, path, std::move(handler)));

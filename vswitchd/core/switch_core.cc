@@ -23,7 +23,18 @@ const char* DropName(Drop d) noexcept {
 }
 
 const char* SwitchDropName(SwitchDrop d) noexcept {
-  return d == SwitchDrop::kFdbFull ? "fdb_full" : "unknown";
+  switch (d) {
+    case SwitchDrop::kFdbFull: return "fdb_full";
+    case SwitchDrop::kPeerBadFrame: return "peer_bad_frame";
+    case SwitchDrop::kPeerSplitHorizon: return "peer_split_horizon";
+    case SwitchDrop::kCount: break;
+  }
+  return "unknown";
+}
+
+void SwitchCore::Learn(std::uint16_t vlan, const MacAddress& src, Location where,
+                       Clock::time_point now) noexcept {
+  if (fdb_.Learn(vlan, src, where, now) == LearnResult::kTableFull) Drop(SwitchDrop::kFdbFull);
 }
 
 SwitchCore::SwitchCore(const Options& options)
@@ -56,15 +67,35 @@ Forwarding SwitchCore::Ingress(std::uint32_t in, std::span<std::uint8_t>* frame,
   }
 
   const Location here{Location::Kind::kPort, in};
-  if (fdb_.Learn(fwd.vlan, hdr->src, here, now) == LearnResult::kTableFull)
-    ++drops_[static_cast<std::size_t>(SwitchDrop::kFdbFull)];
-
+  Learn(fwd.vlan, hdr->src, here, now);
   if (!hdr->dst.IsMulticast()) {
-    const auto where = fdb_.Lookup(fwd.vlan, hdr->dst, now);
-    if (where && where->kind == Location::Kind::kPort) {
-      if (where->index == in) return Drop(c, Drop::kSamePort);
+    if (const auto where = fdb_.Lookup(fwd.vlan, hdr->dst, now)) {
+      if (*where == here) return Drop(c, Drop::kSamePort);
       fwd.action = Forwarding::Action::kUnicast;
-      fwd.port = where->index;
+      fwd.to = *where;
+      return fwd;
+    }
+  }
+  fwd.action = Forwarding::Action::kFlood;
+  return fwd;
+}
+
+Forwarding SwitchCore::IngressFromPeer(std::uint32_t peer, std::uint16_t vlan,
+                                       std::span<const std::uint8_t> frame,
+                                       Clock::time_point now) noexcept {
+  // SECURITY: the peer holds the network key, but its frames get the same checks as a guest's.
+  const auto hdr = EthernetHeader::Parse(frame);
+  if (!hdr || hdr->tagged || frame.size() > max_frame_ || !IsValidVlan(vlan) ||
+      hdr->src.IsMulticast() || hdr->src.IsZero())
+    return Drop(SwitchDrop::kPeerBadFrame);
+  Learn(vlan, hdr->src, {Location::Kind::kPeer, peer}, now);
+  Forwarding fwd;
+  fwd.vlan = vlan;
+  if (!hdr->dst.IsMulticast()) {
+    if (const auto where = fdb_.Lookup(vlan, hdr->dst, now)) {
+      if (where->kind == Location::Kind::kPeer) return Drop(SwitchDrop::kPeerSplitHorizon);
+      fwd.action = Forwarding::Action::kUnicast;
+      fwd.to = *where;
       return fwd;
     }
   }

@@ -36,7 +36,12 @@ inline constexpr std::size_t kDropCount = static_cast<std::size_t>(Drop::kCount)
 const char* DropName(Drop d) noexcept;
 
 // Switch-wide drops, not attributable to one port's traffic rules.
-enum class SwitchDrop : std::uint8_t { kFdbFull, kCount };
+enum class SwitchDrop : std::uint8_t {
+  kFdbFull,          // a new MAC could not be learned: the table is at its bound
+  kPeerBadFrame,     // a frame from a peer that is too short or long, or has a bad VLAN/source
+  kPeerSplitHorizon, // a frame from a peer for a MAC behind another peer: never re-sent
+  kCount
+};
 inline constexpr std::size_t kSwitchDropCount = static_cast<std::size_t>(SwitchDrop::kCount);
 const char* SwitchDropName(SwitchDrop d) noexcept;
 
@@ -54,7 +59,7 @@ struct Forwarding {
   enum class Action : std::uint8_t { kDrop, kUnicast, kFlood };
   Action action = Action::kDrop;
   std::uint16_t vlan = 0;
-  std::uint32_t port = 0;  // egress port of kUnicast
+  Location to;  // the egress port or peer of kUnicast
 };
 
 class SwitchCore {
@@ -71,6 +76,12 @@ class SwitchCore {
   // (then *frame starts 4 bytes later). Counts rx and drops on port `in`.
   Forwarding Ingress(std::uint32_t in, std::span<std::uint8_t>* frame,
                      Clock::time_point now) noexcept;
+  // Decides where an untagged `frame` of `vlan` from overlay peer `peer` goes: to local ports
+  // only (split horizon: a full mesh needs no loop prevention between hosts).
+  Forwarding IngressFromPeer(std::uint32_t peer, std::uint16_t vlan,
+                             std::span<const std::uint8_t> frame, Clock::time_point now) noexcept;
+  // A peer went down: its MACs are forgotten and flood until re-learned.
+  void ForgetPeer(std::uint32_t peer) { fdb_.Forget({Location::Kind::kPeer, peer}); }
 
   // Whether a frame of `vlan` may leave through `port` (active and carrying the VLAN).
   bool Carries(std::uint32_t port, std::uint16_t vlan) const noexcept {
@@ -105,6 +116,12 @@ class SwitchCore {
     c.Count(why);
     return {};
   }
+  Forwarding Drop(SwitchDrop why) noexcept {
+    ++drops_[static_cast<std::size_t>(why)];
+    return {};
+  }
+  void Learn(std::uint16_t vlan, const MacAddress& src, Location where,
+             Clock::time_point now) noexcept;
 
   std::size_t max_frame_;
   std::vector<PortState> ports_;

@@ -86,7 +86,7 @@ VlanVerdict PortVlan::Classify(bool tagged, std::uint16_t tag_vid,
 
 bool PortVlan::Carries(std::uint16_t vlan) const noexcept {
   if (!trunk_) return vlan == access_vid_;
-  return vlan == native_vid_ || allowed_.Contains(vlan);
+  return (native_vid_ != 0 && vlan == native_vid_) || allowed_.Contains(vlan);  // 0 = no native
 }
 
 }  // namespace vdemesh::core

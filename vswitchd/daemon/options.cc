@@ -143,9 +143,12 @@ void ApplyConfigText(const std::string& text, const std::string& filename, Daemo
     if (s.front() == '[') {
       if (s.back() != ']' || s.rfind("[network ", 0) != 0 || Trim(s.substr(9, s.size() - 10)).empty())
         Fail(where + "expected a section header like [network NAME]");
+      const std::string name = Trim(s.substr(9, s.size() - 10));
+      for (const auto& n : opts->networks)
+        if (n.name == name) Fail(where + "network '" + name + "' is defined twice");
       opts->networks.push_back({});
       section = &opts->networks.back();
-      section->name = Trim(s.substr(9, s.size() - 10));
+      section->name = name;
       continue;
     }
     const auto eq = s.find('=');

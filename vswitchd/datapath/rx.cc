@@ -69,7 +69,7 @@ void NetworkDatapath::ProcessBatch(std::uint32_t in, std::size_t n) noexcept {
     const Forwarding fwd = core_.Ingress(in, &frame, now);
     switch (fwd.action) {
       case Forwarding::Action::kDrop: break;
-      case Forwarding::Action::kUnicast: Output(fwd.port, frame, fwd.vlan); break;
+      case Forwarding::Action::kUnicast: Output(fwd.to.index, frame, fwd.vlan); break;
       case Forwarding::Action::kFlood: Flood(in, frame, fwd.vlan); break;
     }
   }
