@@ -6,6 +6,9 @@
 #include <future>
 #include <map>
 
+#include "crypto/keys.h"
+#include "transport/peer_manager.h"
+#include "transport/udp_sockets.h"
 #include "vswitchd/core/vlan.h"
 #include "vswitchd/datapath/network_datapath.h"
 #include "vswitchd/vde/vde_server.h"
@@ -90,6 +93,7 @@ Response ControlService::Handle(const Request& request) {
     case Request::kPorts: return Ports(*net);
     case Request::kFdb: return Fdb(*net);
     case Request::kPortSet: return PortSet(*net, request.port_set());
+    case Request::kPeers: return Peers(*net);
     default: return Error("unknown command");
   }
 }
@@ -119,6 +123,63 @@ Response ControlService::Status() {
     for (std::size_t d = 0; d < core::kSwitchDropCount; ++d)
       (*n->mutable_drops())[core::SwitchDropName(static_cast<core::SwitchDrop>(d))] =
           snap->switch_drops[d];
+    n->set_overlay(!o.network_key.empty());
+    if (overlay_.peers != nullptr && n->overlay()) {
+      for (const auto& p : overlay_.peers->Peers(o.name)) {
+        n->set_peers_total(n->peers_total() + 1);
+        if (p.up) n->set_peers_up(n->peers_up() + 1);
+      }
+    }
+  }
+  if (overlay_.peers != nullptr) FillOverlay(s);
+  return r;
+}
+
+void ControlService::FillOverlay(vdemesh::control::Status* status) {
+  Overlay* o = status->mutable_overlay();
+  o->set_public_key(crypto::EncodePublicKey(overlay_.peers->public_key()));
+  o->set_fingerprint(crypto::Fingerprint(overlay_.peers->public_key()));
+  for (const auto& e : overlay_.sockets->LocalEndpoints()) o->add_listen(e.ToString());
+  auto tunnel_drops = RunOnShard(*networks_.front().shard,
+                                 [t = overlay_.tunnel] { return t->drops(); });
+  auto& drops = *o->mutable_drops();
+  if (tunnel_drops)
+    for (std::size_t d = 0; d < transport::kTunnelDropCount; ++d)
+      if ((*tunnel_drops)[d] != 0)
+        drops[transport::TunnelDropName(static_cast<transport::TunnelDrop>(d))] = (*tunnel_drops)[d];
+  const auto& hs = overlay_.peers->handshaker().drops();
+  for (std::size_t d = 0; d < transport::kHandshakeDropCount; ++d)
+    if (hs[d] != 0) drops[transport::HandshakeDropName(static_cast<transport::HandshakeDrop>(d))] = hs[d];
+}
+
+Response ControlService::Peers(const NetworkHandle& net) {
+  if (overlay_.peers == nullptr || net.options->network_key.empty())
+    return Error("network " + net.options->name + " has no overlay (no --network-key)");
+  Response r;
+  PeerList* list = r.mutable_peers();
+  list->set_network(net.options->name);
+  for (const auto& info : overlay_.peers->Peers(net.options->name)) {
+    vdemesh::control::Peer* p = list->add_peers();
+    if (info.key) {
+      p->set_public_key(crypto::EncodePublicKey(*info.key));
+      p->set_fingerprint(crypto::Fingerprint(*info.key));
+    }
+    p->set_endpoint(info.endpoint.ToString());
+    p->set_state(info.up ? "up" : "down");
+    p->set_last_handshake_seconds(
+        info.since_handshake
+            ? std::chrono::duration_cast<std::chrono::seconds>(*info.since_handshake).count()
+            : -1);
+    const auto& c = info.counters;
+    p->set_rx_packets(c.rx_packets);
+    p->set_rx_bytes(c.rx_bytes);
+    p->set_tx_packets(c.tx_packets);
+    p->set_tx_bytes(c.tx_bytes);
+    p->set_rx_frames(c.rx_frames);
+    p->set_tx_frames(c.tx_frames);
+    for (std::size_t d = 0; d < transport::kTunnelDropCount; ++d)
+      if (c.drops[d] != 0)
+        (*p->mutable_drops())[transport::TunnelDropName(static_cast<transport::TunnelDrop>(d))] = c.drops[d];
   }
   return r;
 }

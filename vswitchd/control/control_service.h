@@ -21,6 +21,12 @@ namespace vdemesh::vde {
 class VdeServer;
 }
 
+namespace vdemesh::transport {
+class PeerManager;
+class Tunnel;
+class UdpSockets;
+}
+
 namespace vdemesh::control {
 
 // What the control plane may see of one network. The pointers outlive the ControlService.
@@ -32,10 +38,18 @@ struct NetworkHandle {
   std::optional<std::uint32_t> tap_port;
 };
 
+// The overlay, if the daemon runs one (all null otherwise). `tunnel` lives on the shard.
+struct OverlayHandle {
+  transport::PeerManager* peers;
+  const transport::UdpSockets* sockets;
+  transport::Tunnel* tunnel;
+};
+
 class ControlService {
  public:
-  ControlService(std::vector<NetworkHandle> networks, std::chrono::steady_clock::time_point start)
-      : networks_(std::move(networks)), start_(start) {}
+  ControlService(std::vector<NetworkHandle> networks, OverlayHandle overlay,
+                 std::chrono::steady_clock::time_point start)
+      : networks_(std::move(networks)), overlay_(overlay), start_(start) {}
 
   Response Handle(const Request& request);
 
@@ -45,8 +59,11 @@ class ControlService {
   Response Ports(const NetworkHandle& net);
   Response Fdb(const NetworkHandle& net);
   Response PortSet(const NetworkHandle& net, const PortSetRequest& req);
+  Response Peers(const NetworkHandle& net);
+  void FillOverlay(vdemesh::control::Status* status);
 
   std::vector<NetworkHandle> networks_;
+  OverlayHandle overlay_;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "vswitchd/control/control_server.h"
 #include "vswitchd/control/control_service.h"
 #include "vswitchd/daemon/logging.h"
+#include "vswitchd/daemon/overlay.h"
 #include "vswitchd/datapath/network_datapath.h"
 #include "vswitchd/datapath/shard.h"
 #include "vswitchd/vde/tap_port.h"
@@ -29,17 +31,6 @@ namespace vdemesh::daemon {
 namespace asio = boost::asio;
 
 namespace {
-
-// Runs fn on the shard and waits for it (start-up and shutdown only).
-template <typename Fn>
-void RunOnShardAndWait(datapath::Shard& shard, Fn fn) {
-  std::promise<void> done;
-  asio::post(shard.context(), [&] {
-    fn();
-    done.set_value();
-  });
-  done.get_future().wait();
-}
 
 // Hands VDE endpoints from the control thread to the datapath shard.
 class ShardSink final : public vde::EndpointSink {
@@ -130,6 +121,7 @@ class Daemon {
   const DaemonOptions& options_;
   asio::io_context control_{1};
   datapath::Shard shard_;
+  std::unique_ptr<Overlay> overlay_;
   std::vector<std::unique_ptr<Network>> networks_;
   std::unique_ptr<control::ControlService> service_;
   std::unique_ptr<control::ControlServer> control_server_;
@@ -144,9 +136,10 @@ void Daemon::StartNetwork(const NetworkOptions& o) {
   core_options.numports = o.numports + 1;  // ports 1..numports, plus port 0 on explicit request
   core_options.max_frame = o.max_frame;
   core_options.fdb = {o.fdb_size, std::chrono::seconds(o.fdb_aging_seconds)};
-  RunOnShardAndWait(shard_, [&] {
+  transport::Tunnel* tunnel = o.network_key.empty() ? nullptr : overlay_->tunnel();
+  shard_.RunAndWait([&] {
     net->datapath = std::make_unique<datapath::NetworkDatapath>(shard_.context(), core_options,
-                                                                shard_.batch());
+                                                                shard_.batch(), tunnel);
   });
   net->sink = std::make_unique<ShardSink>(shard_.context(), net->datapath.get());
   networks_.push_back(std::move(net));  // from here Shutdown() cleans it up
@@ -172,18 +165,27 @@ void Daemon::StartNetwork(const NetworkOptions& o) {
       dp->AddTap(port, fd);
     });
   }
-  Logger("daemon")->info("network {}: switch {} ({} ports{}{})", o.name, o.dir, o.numports,
-                         o.tap.empty() ? "" : ", tap ", o.tap);
+  if (tunnel != nullptr) overlay_->AddNetwork(o, n.datapath.get());
+  Logger("daemon")->info("network {}: switch {} ({} ports{}{}{})", o.name, o.dir, o.numports,
+                         o.tap.empty() ? "" : ", tap ", o.tap,
+                         tunnel != nullptr ? ", encrypted overlay" : ", this host only");
 }
 
 void Daemon::Start() {
   shard_.Start("vdemesh-dp0");
+  const bool any_key = std::any_of(options_.networks.begin(), options_.networks.end(),
+                                   [](const auto& o) { return !o.network_key.empty(); });
+  if (any_key) overlay_ = std::make_unique<Overlay>(options_, shard_, control_);
   for (const auto& o : options_.networks) StartNetwork(o);
+  if (overlay_) overlay_->Start();
 
   std::vector<control::NetworkHandle> handles;
   for (auto& n : networks_)
     handles.push_back({n->options, n->vde.get(), n->datapath.get(), &shard_.context(), n->tap_port});
-  service_ = std::make_unique<control::ControlService>(std::move(handles),
+  control::OverlayHandle overlay_handle{overlay_ ? &overlay_->peers() : nullptr,
+                                        overlay_ ? &overlay_->sockets() : nullptr,
+                                        overlay_ ? overlay_->tunnel() : nullptr};
+  service_ = std::make_unique<control::ControlService>(std::move(handles), overlay_handle,
                                                        std::chrono::steady_clock::now());
   auto server = control::ControlServer::Create(
       control_, options_.control, [this](const control::Request& r) { return service_->Handle(r); });
@@ -216,9 +218,11 @@ void Daemon::Start() {
 void Daemon::Shutdown() {
   control_server_.reset();
   for (auto& n : networks_) n->vde.reset();
-  RunOnShardAndWait(shard_, [this] {
+  if (overlay_) overlay_->peers().Stop();
+  shard_.RunAndWait([this] {
     for (auto& n : networks_) n->datapath.reset();
   });
+  overlay_.reset();
   shard_.Stop();
   networks_.clear();
   if (pidfile_written_) unlink(options_.pidfile.c_str());

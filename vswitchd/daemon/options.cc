@@ -10,6 +10,9 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "crypto/keys.h"
+#include "transport/constants.h"
+#include "transport/endpoint.h"
 #include "vswitchd/core/ethernet.h"
 
 namespace vdemesh::daemon {
@@ -79,6 +82,35 @@ const OptionSpec kOptions[] = {
        n.fdb_aging_seconds = ParseNumber(v, 1, 86400 * 365, 10, "fdb-aging");
      },
      "seconds before an idle MAC is forgotten (default 300)"},
+    {"network-key", 'k', true, true,
+     [](const std::string& v, DaemonOptions&, NetworkOptions& n) { n.network_key = v; },
+     "network key file (vswitchctl netkey); joins the encrypted overlay"},
+    {"peer", 'P', true, true,
+     [](const std::string& v, DaemonOptions&, NetworkOptions& n) {
+       std::string err;
+       if (!transport::ParseHostPort(v, transport::kDefaultPort, &err) || v.empty())
+         Fail("bad value '" + v + "' for peer: " + (err.empty() ? "empty" : err));
+       n.peers.push_back(v);
+     },
+     "HOST[:PORT] of another member (repeatable; more are found by peer exchange)"},
+    {"allow-peer", 0, true, true,
+     [](const std::string& v, DaemonOptions&, NetworkOptions& n) {
+       if (!crypto::DecodePublicKey(v))
+         Fail("bad value '" + v + "' for allow-peer (expected a base64 public key)");
+       n.allowed_peers.push_back(v);
+     },
+     "only hosts with this public key may join (repeatable; default: any key holder)"},
+    {"listen", 'l', false, true,
+     [](const std::string& v, DaemonOptions& d, NetworkOptions&) {
+       std::string err;
+       if (!transport::ParseHostPort(v, transport::kDefaultPort, &err))
+         Fail("bad value '" + v + "' for listen: " + err);
+       d.listen = v;
+     },
+     "[ADDR]:PORT for the overlay's UDP (default :6655, IPv4 and IPv6)"},
+    {"host-key", 0, false, true,
+     [](const std::string& v, DaemonOptions& d, NetworkOptions&) { d.host_key = v; },
+     "this host's private key (default /var/lib/vdemesh/host.key, created if absent)"},
     {"control", 0, false, true,
      [](const std::string& v, DaemonOptions& d, NetworkOptions&) { d.control = v; },
      "control socket (default /run/vdemesh/vswitchd.sock)"},

@@ -18,6 +18,7 @@ namespace vdemesh::daemon {
 inline constexpr const char* kDefaultControlPath = "/run/vdemesh/vswitchd.sock";
 inline constexpr const char* kDefaultConfigPath = "/etc/vdemesh/vswitchd.conf";
 inline constexpr const char* kRunDir = "/run/vdemesh";
+inline constexpr const char* kDefaultHostKeyPath = "/var/lib/vdemesh/host.key";
 
 struct NetworkOptions {
   std::string name;   // default: the switch directory's basename
@@ -29,6 +30,10 @@ struct NetworkOptions {
   std::uint32_t max_frame = 1514;
   std::uint32_t fdb_size = 65536;
   std::uint32_t fdb_aging_seconds = 300;
+  // The overlay (empty network_key: a switch on this host only).
+  std::string network_key;                 // path of the network key file
+  std::vector<std::string> peers;          // HOST[:PORT] bootstrap addresses
+  std::vector<std::string> allowed_peers;  // base64 host public keys; empty: any key holder
 };
 
 struct DaemonOptions {
@@ -37,6 +42,8 @@ struct DaemonOptions {
   bool daemonize = false;
   std::string pidfile;  // default with --daemon: /run/vdemesh/vswitchd.pid
   std::string log_level = "info";
+  std::string listen = ":6655";  // [ADDR]:PORT of the overlay's UDP sockets
+  std::string host_key = kDefaultHostKeyPath;
   bool help = false;
   bool version = false;
   std::vector<NetworkOptions> networks;

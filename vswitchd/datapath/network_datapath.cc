@@ -12,8 +12,13 @@ constexpr auto kAgingTick = std::chrono::seconds(1);
 
 NetworkDatapath::NetworkDatapath(boost::asio::io_context& io,
                                  const core::SwitchCore::Options& options,
-                                 transport::RxBatch* batch)
-    : io_(io), core_(options), batch_(batch), ports_(options.numports), aging_timer_(io) {
+                                 transport::RxBatch* batch, transport::Tunnel* tunnel)
+    : io_(io),
+      core_(options),
+      batch_(batch),
+      tunnel_(tunnel),
+      ports_(options.numports),
+      aging_timer_(io) {
   StartAgingTimer();
 }
 
@@ -47,6 +52,15 @@ void NetworkDatapath::RemoveEndpoint(std::uint32_t port, std::uint64_t id) {
   eps.erase(it);
   --endpoint_count_;
   OnPortChanged(port);
+}
+
+void NetworkDatapath::OnPeerAdded(transport::PeerId peer) {
+  if (std::find(peers_.begin(), peers_.end(), peer) == peers_.end()) peers_.push_back(peer);
+}
+
+void NetworkDatapath::OnPeerRemoved(transport::PeerId peer) {
+  peers_.erase(std::remove(peers_.begin(), peers_.end(), peer), peers_.end());
+  core_.ForgetPeer(peer);
 }
 
 void NetworkDatapath::AddTap(std::uint32_t port, int fd) {

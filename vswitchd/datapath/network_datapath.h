@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "transport/batch.h"
+#include "transport/tunnel.h"
 #include "vswitchd/core/switch_core.h"
 #include "vswitchd/datapath/tx_queue.h"
 
@@ -26,6 +27,7 @@ namespace vdemesh::datapath {
 
 inline constexpr int kRxBudget = 8;  // batches per wake-up of one fd
 inline constexpr int kEnobufsRetries = 3;
+inline constexpr std::uint32_t kNoPort = 0xffffffff;
 
 // A copy of the switch's state for the control plane.
 struct PortSnapshot {
@@ -41,10 +43,11 @@ struct Snapshot {
   std::size_t fdb_entries = 0;
 };
 
-class NetworkDatapath {
+class NetworkDatapath final : public transport::FrameSink {
  public:
+  // `tunnel` (may be null: no overlay) must outlive this object.
   NetworkDatapath(boost::asio::io_context& io, const core::SwitchCore::Options& options,
-                  transport::RxBatch* batch);
+                  transport::RxBatch* batch, transport::Tunnel* tunnel);
   ~NetworkDatapath();
   NetworkDatapath(const NetworkDatapath&) = delete;
   NetworkDatapath& operator=(const NetworkDatapath&) = delete;
@@ -55,6 +58,15 @@ class NetworkDatapath {
   // Takes ownership of `fd`, a non-blocking TAP file descriptor.
   void AddTap(std::uint32_t port, int fd);
   void SetPortVlan(std::uint32_t port, const core::PortVlan& vlan) { core_.SetPortVlan(port, vlan); }
+  // transport::FrameSink: overlay peers of this network come and go (tunnel PeerIds); a
+  // removed or silent peer's MACs are forgotten.
+  void OnPeerAdded(transport::PeerId peer) override;
+  void OnPeerRemoved(transport::PeerId peer) override;
+  void OnPeerDown(transport::PeerId peer) override { core_.ForgetPeer(peer); }
+  // (rx.cc)
+  void OnTunnelFrame(transport::PeerId peer, std::uint16_t vlan, std::span<std::uint8_t> frame,
+                     transport::Clock::time_point now) noexcept override;
+  void OnTunnelBatchDone() noexcept override { FlushAll(); }
   void RemoveAll();
   Snapshot TakeSnapshot(bool with_fdb) const;
 
@@ -79,7 +91,10 @@ class NetworkDatapath {
   void ProcessBatch(std::uint32_t in, std::size_t n) noexcept;
   // tx.cc
   void Output(std::uint32_t port, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
-  void Flood(std::uint32_t in, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
+  void Forward(const core::Forwarding& fwd, std::span<const std::uint8_t> frame) noexcept;
+  // To every local port of the VLAN except `in` (kNoPort: none), and to the peers if asked.
+  void Flood(std::uint32_t in, std::span<const std::uint8_t> frame, std::uint16_t vlan,
+             bool to_peers) noexcept;
   void Flush(Endpoint& ep) noexcept;
   void FlushAll() noexcept;
   void WriteTap(Tap& tap, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
@@ -87,6 +102,8 @@ class NetworkDatapath {
   boost::asio::io_context& io_;
   core::SwitchCore core_;
   transport::RxBatch* batch_;
+  transport::Tunnel* tunnel_;
+  std::vector<transport::PeerId> peers_;
   std::vector<PortIo> ports_;
   std::vector<std::uint32_t> active_ports_;  // ports with at least one endpoint or a TAP
   std::vector<Endpoint*> dirty_;             // endpoints with queued frames in this batch

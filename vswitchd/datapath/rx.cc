@@ -67,13 +67,24 @@ void NetworkDatapath::ProcessBatch(std::uint32_t in, std::size_t n) noexcept {
       continue;
     }
     const Forwarding fwd = core_.Ingress(in, &frame, now);
-    switch (fwd.action) {
-      case Forwarding::Action::kDrop: break;
-      case Forwarding::Action::kUnicast: Output(fwd.to.index, frame, fwd.vlan); break;
-      case Forwarding::Action::kFlood: Flood(in, frame, fwd.vlan); break;
+    if (fwd.action == Forwarding::Action::kFlood) {
+      Flood(in, frame, fwd.vlan, /*to_peers=*/true);
+    } else if (fwd.action == Forwarding::Action::kUnicast) {
+      Forward(fwd, frame);
     }
   }
   FlushAll();
+}
+
+void NetworkDatapath::OnTunnelFrame(transport::PeerId peer, std::uint16_t vlan,
+                                    std::span<std::uint8_t> frame,
+                                    transport::Clock::time_point now) noexcept {
+  const Forwarding fwd = core_.IngressFromPeer(peer, vlan, frame, now);
+  if (fwd.action == Forwarding::Action::kFlood) {
+    Flood(kNoPort, frame, vlan, /*to_peers=*/false);  // split horizon
+  } else if (fwd.action == Forwarding::Action::kUnicast) {
+    Forward(fwd, frame);
+  }
 }
 
 }  // namespace vdemesh::datapath

@@ -8,6 +8,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
 #include <thread>
 
 #include "transport/batch.h"
@@ -31,6 +33,17 @@ class Shard {
     if (!thread_.joinable()) return;
     work_.reset();
     thread_.join();
+  }
+
+  // Runs fn on the shard thread and waits for it: for start-up and shutdown, never per packet.
+  template <typename Fn>
+  void RunAndWait(Fn fn) {
+    std::promise<void> done;
+    boost::asio::post(io_, [&] {
+      fn();
+      done.set_value();
+    });
+    done.get_future().wait();
   }
 
   boost::asio::io_context& context() { return io_; }

@@ -25,10 +25,21 @@ void NetworkDatapath::Output(std::uint32_t port, std::span<const std::uint8_t> f
   if (io.tap) WriteTap(*io.tap, frame, tag);
 }
 
+void NetworkDatapath::Forward(const core::Forwarding& fwd,
+                              std::span<const std::uint8_t> frame) noexcept {
+  if (fwd.to.kind == core::Location::Kind::kPort) {
+    Output(fwd.to.index, frame, fwd.vlan);
+  } else if (tunnel_ != nullptr) {
+    tunnel_->SendFrame(fwd.to.index, fwd.vlan, frame);
+  }
+}
+
 void NetworkDatapath::Flood(std::uint32_t in, std::span<const std::uint8_t> frame,
-                            std::uint16_t vlan) noexcept {
+                            std::uint16_t vlan, bool to_peers) noexcept {
   for (std::uint32_t port : active_ports_)
     if (port != in) Output(port, frame, vlan);
+  if (to_peers && tunnel_ != nullptr)
+    for (transport::PeerId peer : peers_) tunnel_->SendFrame(peer, vlan, frame);
 }
 
 void NetworkDatapath::Flush(Endpoint& ep) noexcept {
@@ -63,6 +74,7 @@ void NetworkDatapath::FlushAll() noexcept {
     ep->dirty = false;
   }
   dirty_.clear();
+  if (tunnel_ != nullptr) tunnel_->Flush();
 }
 
 void NetworkDatapath::WriteTap(Tap& tap, std::span<const std::uint8_t> frame,

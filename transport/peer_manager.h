@@ -1,0 +1,125 @@
+// peer_manager.h: the control half of the overlay: who the peers are, handshakes, timers,
+// keepalives, peer exchange, and peers going up and down.
+//
+// Thread affinity: the control thread. It drives the shard's Tunnel only by posting, and reads
+// the Tunnel's PeerClock atomics on every tick (kTick). Handshake packets reach it from the
+// shard as posted copies (TunnelEvents), bounded by the Tunnel.
+//
+// Peers are identified by their host public key. A `--peer HOST[:PORT]` is a bootstrap
+// address: a peer without a key until its first handshake names it. Peers of peers arrive by
+// peer exchange (inside the encrypted sessions) so that a full mesh forms from one address.
+// Log lines: one info line when a peer comes up or goes down, with the reason; never a key.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "crypto/keys.h"
+#include "transport/endpoint.h"
+#include "transport/handshaker.h"
+#include "transport/tunnel.h"
+#include "transport/udp_sockets.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace vdemesh::transport {
+
+struct NetworkConfig {
+  std::string name;
+  crypto::NetworkKey key;
+  std::vector<crypto::PublicKey> allowed;  // empty: every holder of the key
+  std::vector<Endpoint> bootstrap;         // resolved --peer addresses
+  FrameSink* sink = nullptr;               // the network's datapath (lives on the shard)
+};
+
+struct PeerInfo {
+  PeerId id;
+  std::string network;
+  std::optional<crypto::PublicKey> key;
+  Endpoint endpoint;
+  bool up = false;
+  std::optional<std::chrono::steady_clock::duration> since_handshake;
+  PeerCounters counters;
+};
+
+class PeerManager final : public TunnelEvents {
+ public:
+  // `tunnel` lives on `shard`; both, and `sockets`, outlive this object.
+  PeerManager(boost::asio::io_context& control, boost::asio::io_context& shard, Tunnel* tunnel,
+              const UdpSockets& sockets, const crypto::PrivateKey& host_key);
+  ~PeerManager() override;
+
+  int AddNetwork(NetworkConfig config);
+  void Start();  // begins the tick; bootstrap peers get their first handshake at once
+  void Stop();
+
+  // For the control API (control thread; waits briefly for the shard's counters).
+  std::vector<PeerInfo> Peers(const std::string& network);
+  const crypto::PublicKey& public_key() const { return handshaker_.public_key(); }
+  const Handshaker& handshaker() const { return handshaker_; }
+
+  // TunnelEvents: called on the shard; each posts to the control thread.
+  void OnHandshakePacket(const Endpoint& from, std::span<const std::uint8_t> pkt) override;
+  void OnPeerExchange(PeerId peer, std::span<const std::uint8_t> body) override;
+  void OnEndpointChanged(PeerId peer, const Endpoint& endpoint) override;
+
+ private:
+  struct Peer {
+    PeerId id;
+    int network;
+    std::optional<crypto::PublicKey> key;
+    Endpoint endpoint;
+    bool bootstrap = false;  // from the configuration: never forgotten
+    bool up = false;
+    unsigned attempts = 0;   // handshakes since the last success (backoff)
+    std::chrono::steady_clock::time_point next_attempt{};
+    std::optional<std::chrono::steady_clock::time_point> last_handshake;
+    std::uint64_t last_init_timestamp = 0;  // freshest initiation accepted from it
+  };
+  struct Network {
+    NetworkConfig config;
+    int handshaker_index;
+  };
+
+  void Tick();
+  void TickPeer(Peer& p, std::chrono::steady_clock::time_point now);
+  void StartHandshake(Peer& p, std::chrono::steady_clock::time_point now);
+  void HandleHandshake(const Endpoint& from, const std::vector<std::uint8_t>& pkt);
+  void OnCompleted(Handshaker::Completed c);
+  Peer* PeerFor(const Handshaker::Completed& c);
+  Peer& AddPeer(int network, std::optional<crypto::PublicKey> key, const Endpoint& endpoint,
+                bool bootstrap);
+  void RemovePeer(PeerId id);
+  void SetUp(Peer& p, bool up, const char* reason);
+  void SendPeerExchange(int network);
+  void HandlePeerExchange(PeerId from, const std::vector<std::uint8_t>& body);
+  std::string Name(const Peer& p) const;
+
+  boost::asio::io_context& control_;
+  boost::asio::io_context& shard_;
+  Tunnel* tunnel_;
+  const UdpSockets& sockets_;
+  Handshaker handshaker_;
+  std::vector<Network> networks_;
+  std::unordered_map<PeerId, Peer> peers_;
+  std::unordered_map<std::uint32_t, PeerId> initiated_;  // our handshake index -> peer
+  std::vector<PeerId> free_ids_;
+  PeerId next_id_ = 0;
+  boost::asio::steady_timer tick_;
+  std::chrono::steady_clock::time_point next_exchange_{};
+  std::minstd_rand jitter_rng_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace vdemesh::transport

@@ -1,0 +1,38 @@
+#include "transport/timers.h"
+
+#include <algorithm>
+
+namespace vdemesh::transport {
+
+PeerAction NextAction(const PeerTimes& t, std::chrono::steady_clock::time_point now) {
+  PeerAction a;
+  const bool has_keys = t.current_created.has_value();
+  const auto age = has_keys ? now - *t.current_created : std::chrono::steady_clock::duration{};
+  const bool usable = has_keys && age < kRejectAfterTime;
+
+  a.expire_keys = has_keys && age >= kRejectAfterTime;
+  a.wipe_keys = t.last_handshake && now - *t.last_handshake >= kWipeAfter;
+
+  // Keys need renewing: the initiator of the current keys rekeys on time; the responder only
+  // close to the end, so both sides do not race each other every two minutes.
+  const bool stale = has_keys && ((t.current_initiator && age >= kRekeyAfterTime) ||
+                                  age >= kRejectAfterTime - kKeepaliveInterval * 3 ||
+                                  t.current_sent >= kRekeyAfterMessages);
+  // We keep sending but hear nothing back: the far side may have restarted with new keys.
+  const bool unanswered = usable && t.last_tx && (!t.last_rx || *t.last_tx - *t.last_rx > kKeepaliveInterval + kHandshakeRetryMin * 5);
+  const bool want = !usable || stale || unanswered;
+  a.start_handshake = t.has_endpoint && want && now >= t.next_attempt;
+
+  a.send_keepalive = usable && (!t.last_tx || now - *t.last_tx >= kKeepaliveInterval);
+  a.declare_down = t.up && (!t.last_rx || now - *t.last_rx >= kDeadAfter);
+  return a;
+}
+
+std::chrono::steady_clock::duration RetryDelay(unsigned attempt, double jitter) {
+  auto delay = std::chrono::duration_cast<std::chrono::steady_clock::duration>(kHandshakeRetryMin);
+  for (unsigned i = 0; i < attempt && delay < kHandshakeRetryMax; ++i) delay *= 2;
+  delay = std::min<std::chrono::steady_clock::duration>(delay, kHandshakeRetryMax);
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay * jitter);
+}
+
+}  // namespace vdemesh::transport

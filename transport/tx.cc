@@ -1,0 +1,99 @@
+// tx.cc: the transmit half of the tunnel's per-packet path (pipeline in tunnel.h).
+// Per-packet rules apply: noexcept, no allocation, no logging, every drop counted.
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "transport/tunnel.h"
+#include "transport/udp_tx_queue.h"
+
+namespace vdemesh::transport {
+
+void Tunnel::SendFrame(PeerId id, std::uint16_t vlan,
+                       std::span<const std::uint8_t> frame) noexcept {
+  const std::uint8_t inner[kInnerHeaderBytes] = {static_cast<std::uint8_t>(InnerKind::kFrame), 0,
+                                                 static_cast<std::uint8_t>(vlan >> 8),
+                                                 static_cast<std::uint8_t>(vlan & 0xff)};
+  Enqueue(id, inner, frame, true);
+}
+
+void Tunnel::SendKeepalive(PeerId id) noexcept { Enqueue(id, nullptr, {}, false); }
+
+void Tunnel::SendPeerExchange(PeerId id, std::span<const std::uint8_t> body) noexcept {
+  const std::uint8_t inner[kInnerHeaderBytes] = {static_cast<std::uint8_t>(InnerKind::kPeers), 0,
+                                                 0, 0};
+  Enqueue(id, inner, body, false);
+}
+
+void Tunnel::Enqueue(PeerId id, const std::uint8_t* inner_header,
+                     std::span<const std::uint8_t> body, bool is_frame) noexcept {
+  Peer& p = peers_[id];
+  Keypair* kp = p.current.get();
+  if (!p.used || kp == nullptr || kp->send_counter >= kRejectAfterMessages) {
+    Drop(p, TunnelDrop::kNoSession);
+    return;
+  }
+  UdpTxQueue::Family& q = tx_->For(p.endpoint.family());
+  if (q.n == kBatchSize) FlushFamily(p.endpoint.family());
+  std::uint8_t* pkt = q.slot(q.n);
+  std::size_t inner_len = 0;
+  if (inner_header != nullptr) {
+    std::memcpy(pkt + kDataHeaderBytes, inner_header, kInnerHeaderBytes);
+    std::memcpy(pkt + kDataHeaderBytes + kInnerHeaderBytes, body.data(), body.size());
+    inner_len = kInnerHeaderBytes + body.size();
+  }
+  const DataHeader hdr{kp->remote_index, kp->send_counter++};
+  hdr.Write(pkt);
+  std::span<std::uint8_t> inner(pkt + kDataHeaderBytes, inner_len);
+  kp->send_key.Seal(hdr.counter, std::span<const std::uint8_t>(pkt, kDataHeaderBytes), inner,
+                    pkt + kDataHeaderBytes + inner_len);
+  const std::size_t len = kDataHeaderBytes + inner_len + kTagBytes;
+  q.iov[q.n] = {pkt, len};
+  q.dest[q.n] = p.endpoint;
+  q.msgs[q.n] = {};
+  q.msgs[q.n].msg_hdr.msg_iov = &q.iov[q.n];
+  q.msgs[q.n].msg_hdr.msg_iovlen = 1;
+  q.msgs[q.n].msg_hdr.msg_name = const_cast<sockaddr*>(q.dest[q.n].sockaddr_ptr());
+  q.msgs[q.n].msg_hdr.msg_namelen = q.dest[q.n].length();
+  q.peer[q.n] = id;
+  ++q.n;
+  if (is_frame) ++p.counters.tx_frames;
+}
+
+void Tunnel::Flush() noexcept {
+  FlushFamily(AF_INET);
+  FlushFamily(AF_INET6);
+}
+
+void Tunnel::FlushFamily(int family) noexcept {
+  UdpTxQueue::Family& q = tx_->For(family);
+  if (q.n == 0) return;
+  const int fd = sockets_.FdFor(family);
+  const std::int64_t now = Clock::now().time_since_epoch().count();
+  std::size_t i = 0;
+  while (i < q.n) {
+    const int sent = fd < 0 ? -1 : sendmmsg(fd, &q.msgs[i], static_cast<unsigned>(q.n - i), MSG_DONTWAIT);
+    if (sent > 0) {
+      for (std::size_t k = i; k < i + static_cast<std::size_t>(sent); ++k) {
+        Peer& p = peers_[q.peer[k]];
+        ++p.counters.tx_packets;
+        p.counters.tx_bytes += q.iov[k].iov_len;
+        p.clock.last_tx.store(now, std::memory_order_relaxed);
+      }
+      i += static_cast<std::size_t>(sent);
+      continue;
+    }
+    if (fd >= 0 && errno == EINTR) continue;
+    if (fd >= 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+      for (; i < q.n; ++i) Drop(peers_[q.peer[i]], TunnelDrop::kTxFull);
+      break;
+    }
+    // One unreachable destination must not hold back the others' packets.
+    Drop(peers_[q.peer[i]], TunnelDrop::kTxError);
+    ++i;
+  }
+  q.n = 0;
+}
+
+}  // namespace vdemesh::transport
