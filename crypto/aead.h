@@ -1,0 +1,84 @@
+// aead.h: in-place authenticated encryption with a 64-bit counter nonce.
+//
+// Two ciphers, both with 32-byte keys and 16-byte tags:
+//   kChaCha20Poly1305  IETF ChaCha20-Poly1305 (RFC 8439); always available.
+//   kAes256Gcm         AES-256-GCM; only where libsodium has a hardware implementation
+//                      (AesGcmAvailable()), since a software AES would leak through timing.
+// Nonces are Noise's (revision 34, section 12): 4 zero bytes, then the counter, little-endian
+// for ChaChaPoly and big-endian for AESGCM. So a Noise CipherState and our data packets use the
+// same AeadKey, and each counter value must be used at most once per key (the caller's job:
+// the sender's counter is the nonce; the receiver's replay window rejects repeats).
+//
+// Buffers: the data is encrypted and decrypted in place and the tag lives in a separate 16
+// bytes, normally the tailroom right after the data (STYLE.md, Buffers). Nothing is copied or
+// allocated; Seal() and Open() are noexcept and safe to call from several threads at once on
+// one const AeadKey.
+//
+// Invariant: when Open() fails, the buffer has been wiped, so a forged packet never yields
+// anything that could be mistaken for plaintext (libsodium already does this; we make sure).
+#pragma once
+
+#include <sodium.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "crypto/constants.h"
+#include "crypto/secret.h"
+
+namespace vdemesh::crypto {
+
+enum class Cipher : std::uint8_t { kChaCha20Poly1305, kAes256Gcm };
+
+// True when this CPU has AES-NI and PCLMUL, which libsodium 1.0.18 requires for AES-256-GCM.
+bool AesGcmAvailable() noexcept;
+// The cipher's name in Noise protocol names: "ChaChaPoly" or "AESGCM".
+std::string_view NoiseCipherName(Cipher cipher) noexcept;
+
+class AeadKey {
+ public:
+  using Nonce = std::span<const std::uint8_t, kAeadNonceBytes>;
+
+  // Precondition (checked, aborts): cipher is kChaCha20Poly1305 or AesGcmAvailable().
+  AeadKey(Cipher cipher, const Key32& key) noexcept;
+  ~AeadKey();
+  AeadKey(const AeadKey&) = delete;
+  AeadKey& operator=(const AeadKey&) = delete;
+  // Moving wipes the source, which must not be used again.
+  AeadKey(AeadKey&& other) noexcept;
+  AeadKey& operator=(AeadKey&& other) noexcept;
+
+  Cipher cipher() const noexcept { return cipher_; }
+
+  // Encrypts `data` in place and writes the tag to tag_out[0..16), authenticating `ad` too.
+  void Seal(std::uint64_t counter, std::span<const std::uint8_t> ad, std::span<std::uint8_t> data,
+            std::uint8_t* tag_out) const noexcept;
+  // Checks `tag` over `ad` and `data`, then decrypts `data` in place. On failure returns false
+  // and `data` is wiped.
+  [[nodiscard]] bool Open(std::uint64_t counter, std::span<const std::uint8_t> ad,
+                          std::span<std::uint8_t> data, const std::uint8_t* tag) const noexcept;
+
+  // The same with an explicit 96-bit nonce: for known-answer tests of the raw primitives.
+  void SealWithNonce(Nonce nonce, std::span<const std::uint8_t> ad, std::span<std::uint8_t> data,
+                     std::uint8_t* tag_out) const noexcept;
+  [[nodiscard]] bool OpenWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
+                                   std::span<std::uint8_t> data,
+                                   const std::uint8_t* tag) const noexcept;
+
+  // The nonce that Seal(counter) uses with `cipher` (Noise's format; see the file comment).
+  static void CounterNonce(Cipher cipher, std::uint64_t counter,
+                           std::span<std::uint8_t, kAeadNonceBytes> nonce) noexcept;
+
+ private:
+  void WipeState() noexcept;
+
+  Cipher cipher_;
+  Key32 key_;  // used directly by ChaCha20-Poly1305
+  // AES-GCM's expanded key schedule (crypto_aead_aes256gcm_beforenm), computed once per key
+  // rather than per packet. Secret like the key; unused for ChaCha20-Poly1305.
+  crypto_aead_aes256gcm_state aes_;
+};
+
+}  // namespace vdemesh::crypto
