@@ -2,17 +2,21 @@
 //
 // Flow: argv -> Request (a usage error exits 1) -> one delimited Request over the UNIX socket
 // -> one delimited Response (no daemon, a transport failure or Response.error exits 2) ->
-// a table on stdout, or with --json the result message in the proto3 JSON mapping.
-// Dependencies: the generated control proto and POSIX only, never daemon code (STYLE.md).
+// a table on stdout (vswitchctl_format.h), or with --json the result message in the proto3 JSON
+// mapping. The key commands (genkey, pubkey, netkey) run locally and never open the socket.
+// Dependencies: the generated control proto, crypto/ for the key commands, and POSIX; never
+// daemon code (STYLE.md).
 // Errors travel as exceptions to the one catch in main(), which picks the exit status.
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/util/json_util.h>
+#include <sodium.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -20,14 +24,16 @@
 #include <cstring>
 #include <optional>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "control.pb.h"
+#include "crypto/keys.h"
+#include "tools/vswitchctl_format.h"
 
 #ifndef VDEMESH_VERSION
 #define VDEMESH_VERSION "0.1.0"
@@ -48,25 +54,38 @@ constexpr std::uint32_t kMinVlan = 1, kMaxVlan = 4094;
 
 constexpr char kUsage[] =
     "usage: vswitchctl [--control PATH] [--json] [-N|--network NAME] COMMAND [ARGS]\n"
-    "  status                      daemon and network summary\n"
+    "  status                      daemon, overlay and network summary\n"
     "  ports                       ports: number, kind, VLAN mode, rx/tx frames and bytes,\n"
     "                              drops by reason, description\n"
     "  fdb                         MAC table: VLAN, MAC, port (or peer), age\n"
+    "  peers                       overlay peers: endpoint, state, last handshake, rx/tx\n"
+    "                              packets and bytes, drops by reason, public key\n"
     "  port set N --vlan V         make port N an access port of VLAN V (1..4094)\n"
     "  port set N --trunk V[,V..] [--native V]\n"
     "                              make port N a trunk carrying those VLANs (ranges like 10-20)\n"
+    "keys (no daemon needed; base64 text, 44 characters, as wg genkey and wg pubkey print):\n"
+    "  genkey                      print a new host private key\n"
+    "  pubkey                      read a private key on stdin, print its public key\n"
+    "  netkey                      print a new network key (shared by a network's members)\n"
+    "  vswitchd refuses key files that group or others may read, so create them like this:\n"
+    "    (umask 077; vswitchctl genkey > host.key)\n"
+    "    vswitchctl pubkey < host.key\n"
     "options (before or after the command):\n"
     "  --control PATH              control socket (default /run/vdemesh/vswitchd.sock)\n"
     "  --json                      print the reply as JSON\n"
     "  -N, --network NAME          network to act on (default: the daemon's only network)\n"
     "  -h, --help                  show this help\n"
     "  --version                   show the version\n"
-    "exit status: 0 ok, 1 usage error, 2 daemon error\n";
+    "exit status: 0 ok, 1 usage error or bad input, 2 daemon error\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 struct DaemonError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// A key command could not read its input or write its output: exit 1, without the usage hint.
+struct InputError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
@@ -217,6 +236,7 @@ Request BuildRequest(const Options& o) {
   if (w[0] == "status") req.mutable_status();
   if (w[0] == "ports") req.mutable_ports();
   if (w[0] == "fdb") req.mutable_fdb();
+  if (w[0] == "peers") req.mutable_peers();
   if (req.command_case() == Request::COMMAND_NOT_SET) {
     throw UsageError("unknown command '" + w[0] + "'");
   }
@@ -311,128 +331,105 @@ Response Exchange(const std::string& path, const Request& req) {
   return resp;
 }
 
-// ---- Output ----
+// ---- Key commands (no daemon) ----
+//
+// The text is what `wg genkey` / `wg pubkey` use: one 44-character base64 key and a newline.
+// Secrets go out with write(2), not stdio, so no copy is left in a stdio buffer, and their text
+// is wiped on every path, as crypto/ does with its key types.
 
-std::string HumanBytes(std::uint64_t n) {
-  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  double v = static_cast<double>(n);
-  std::size_t u = 0;
-  for (; v >= 1024 && u + 1 < std::size(kUnits); ++u) v /= 1024;
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f%s" : "%.1f%s", v, kUnits[u]);
-  return buf;
-}
+// Wipes a buffer when the scope ends, also when an exception leaves it.
+class WipeOnExit {
+ public:
+  WipeOnExit(void* data, std::size_t size) : data_(data), size_(size) {}
+  ~WipeOnExit() { sodium_memzero(data_, size_); }
+  WipeOnExit(const WipeOnExit&) = delete;
+  WipeOnExit& operator=(const WipeOnExit&) = delete;
 
-// 45s, 5m12s, 2h03m, 3d04h: the two most significant units, like `wg show`'s handshakes.
-std::string Duration(std::uint64_t s) {
-  char buf[32];
-  if (s < 60)
-    std::snprintf(buf, sizeof(buf), "%llus", static_cast<unsigned long long>(s));
-  else if (s < 3600)
-    std::snprintf(buf, sizeof(buf), "%llum%02llus", s / 60ull, s % 60ull);
-  else if (s < 86400)
-    std::snprintf(buf, sizeof(buf), "%lluh%02llum", s / 3600ull, s / 60 % 60ull);
-  else
-    std::snprintf(buf, sizeof(buf), "%llud%02lluh", s / 86400ull, s / 3600 % 24ull);
-  return buf;
-}
+ private:
+  void* data_;
+  std::size_t size_;
+};
 
-// "10,20-22": consecutive VLANs folded into ranges.
-std::string VlanRanges(const google::protobuf::RepeatedField<std::uint32_t>& list) {
-  std::vector<std::uint32_t> v(list.begin(), list.end());
-  std::sort(v.begin(), v.end());
-  std::string out;
-  for (std::size_t i = 0; i < v.size();) {
-    std::size_t j = i;
-    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
-    out += (out.empty() ? "" : ",") + std::to_string(v[i]);
-    if (j > i) out += "-" + std::to_string(v[j]);
-    i = j + 1;
-  }
-  return out.empty() ? "none" : out;
-}
-
-// "reason=count,..." sorted by reason, zero counts left out; "-" when nothing was dropped.
-std::string Drops(const google::protobuf::Map<std::string, std::uint64_t>& drops) {
-  std::set<std::pair<std::string, std::uint64_t>> sorted(drops.begin(), drops.end());
-  std::string out;
-  for (const auto& [reason, count] : sorted) {
-    if (count != 0) out += (out.empty() ? "" : ",") + reason + "=" + std::to_string(count);
-  }
-  return out.empty() ? "-" : out;
-}
-
-// Columns padded to their widest cell; `align` holds 'l' or 'r' per column. The last column
-// is not padded, so free text (a description) may hold spaces.
-void PrintTable(std::string_view align, const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> width(align.size(), 0);
-  for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      const std::string pad(c + 1 == row.size() ? 0 : width[c] - row[c].size(), ' ');
-      line += align[c] == 'r' ? pad + row[c] : row[c] + pad;
-      if (c + 1 < row.size()) line += "  ";
+void WriteLine(std::string_view text) {
+  for (std::string_view rest : {text, std::string_view("\n")}) {
+    while (!rest.empty()) {
+      const ssize_t n = ::write(STDOUT_FILENO, rest.data(), rest.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw InputError(std::string("cannot write to stdout: ") + std::strerror(errno));
+      rest.remove_prefix(static_cast<std::size_t>(n));
     }
-    std::printf("%s\n", line.c_str());
   }
 }
 
-std::string VlanColumn(const control::Port& p) {
-  if (p.vlan_mode() == "access") return std::to_string(p.access_vlan());
-  if (p.vlan_mode() != "trunk") return p.vlan_mode().empty() ? "-" : p.vlan_mode();
-  std::string out = "trunk:" + VlanRanges(p.trunk_vlans());
-  if (p.native_vlan() != 0) out += "/native=" + std::to_string(p.native_vlan());
-  return out;
+// As `wg genkey` does: a key written into a file that others may read is worth a warning now,
+// since vswitchd will refuse that file later.
+void WarnIfStdoutIsShared(const std::string& command) {
+  struct stat st {};
+  if (::fstat(STDOUT_FILENO, &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) == 0) return;
+  std::fprintf(stderr,
+               "vswitchctl: warning: the output file is accessible to group or others, so "
+               "vswitchd will refuse it; run chmod 600 on it, or create it with "
+               "(umask 077; vswitchctl %s > FILE)\n",
+               command.c_str());
 }
 
-void PrintPorts(const google::protobuf::RepeatedPtrField<control::Port>& ports) {
-  std::vector<std::vector<std::string>> rows = {{"PORT", "KIND", "VLAN", "RX-FRAMES", "RX-BYTES",
-                                                 "TX-FRAMES", "TX-BYTES", "DROPS", "DESCRIPTION"}};
-  for (const control::Port& p : ports) {
-    const control::Counters& c = p.counters();
-    std::string description = p.description();
-    if (p.endpoints_size() > 1) description += " (+" + std::to_string(p.endpoints_size() - 1) + ")";
-    rows.push_back({std::to_string(p.number()), p.kind(), VlanColumn(p),
-                    std::to_string(c.rx_frames()), HumanBytes(c.rx_bytes()),
-                    std::to_string(c.tx_frames()), HumanBytes(c.tx_bytes()), Drops(c.drops()),
-                    description});
+void WriteSecretKey(const std::string& command,
+                    std::span<const std::uint8_t, crypto::kKeyBytes> key) {
+  WarnIfStdoutIsShared(command);
+  std::string text = crypto::EncodeBase64Key(key);
+  const WipeOnExit wipe(text.data(), text.size());
+  WriteLine(text);
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\n\r\v\f";
+  while (!s.empty() && kSpace.find(s.front()) != kSpace.npos) s.remove_prefix(1);
+  while (!s.empty() && kSpace.find(s.back()) != kSpace.npos) s.remove_suffix(1);
+  return s;
+}
+
+// Reads one base64 key from stdin; whitespace around it (a key file's newline) is ignored.
+crypto::Key32 ReadKeyFromStdin() {
+  // One spare byte: filling the buffer means the input is too long to be a key.
+  std::array<char, 128 + 1> text;
+  const WipeOnExit wipe(text.data(), text.size());
+  std::size_t used = 0;
+  while (used < text.size()) {
+    const ssize_t n = ::read(STDIN_FILENO, text.data() + used, text.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw InputError(std::string("cannot read stdin: ") + std::strerror(errno));
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
   }
-  PrintTable("rllrrrrll", rows);
-}
-
-void PrintFdb(const control::FdbList& fdb) {
-  std::vector<const control::FdbEntry*> entries;
-  for (const auto& e : fdb.entries()) entries.push_back(&e);
-  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) {
-    return std::forward_as_tuple(a->vlan(), a->mac()) < std::forward_as_tuple(b->vlan(), b->mac());
-  });
-  std::vector<std::vector<std::string>> rows = {{"VLAN", "MAC", "PORT/PEER", "AGE"}};
-  for (const auto* e : entries) {
-    const std::string where = e->peer().empty() ? std::to_string(e->port()) : e->peer();
-    rows.push_back({std::to_string(e->vlan()), e->mac(), where, Duration(e->age_seconds())});
+  std::optional<crypto::Key32> key;
+  if (used < text.size()) key = crypto::DecodeBase64Key(TrimSpace({text.data(), used}));
+  // Never echo the input: it may be a mangled secret.
+  if (!key) {
+    throw InputError("stdin does not hold a base64 private key of " +
+                     std::to_string(crypto::kKeyBase64Chars) +
+                     " characters (as printed by vswitchctl genkey)");
   }
-  PrintTable("rllr", rows);
+  return std::move(*key);
 }
 
-const char* OrDash(const std::string& s) { return s.empty() ? "-" : s.c_str(); }
-
-void PrintStatus(const control::Status& s) {
-  std::printf("version: %s\npid: %u\nuptime: %s\n", OrDash(s.version()), s.pid(),
-              Duration(s.uptime_seconds()).c_str());
-  for (const control::NetworkStatus& n : s.networks()) {
-    std::printf("\nnetwork: %s\n  switch dir: %s\n", OrDash(n.name()), OrDash(n.switch_dir()));
-    if (!n.tap().empty()) std::printf("  tap: %s\n", n.tap().c_str());
-    std::printf("  ports: %u of %u in use\n", n.ports_in_use(), n.numports());
-    std::printf("  fdb: %llu of %llu entries, aging %s\n",
-                static_cast<unsigned long long>(n.fdb_entries()),
-                static_cast<unsigned long long>(n.fdb_max_entries()),
-                Duration(n.fdb_aging_seconds()).c_str());
-    std::printf("  max frame: %u bytes\n  drops: %s\n", n.max_frame(), Drops(n.drops()).c_str());
+// genkey, pubkey and netkey. Returns false when `w` is not one of them.
+bool RunKeyCommand(const std::vector<std::string>& w) {
+  if (w.empty() || (w[0] != "genkey" && w[0] != "pubkey" && w[0] != "netkey")) return false;
+  if (w.size() > 1) RejectWord(w[1]);
+  if (w[0] == "genkey") {
+    const crypto::KeyPair pair = crypto::GenerateKeyPair();
+    WriteSecretKey(w[0], pair.private_key.span());
+  } else if (w[0] == "netkey") {
+    const crypto::NetworkKey key = crypto::GenerateNetworkKey();
+    WriteSecretKey(w[0], key.span());
+  } else {
+    const crypto::PrivateKey key(ReadKeyFromStdin().span());
+    WriteLine(crypto::EncodePublicKey(crypto::DerivePublic(key)));
   }
+  return true;
 }
+
+// ---- Output ----
 
 void PrintJson(const google::protobuf::Message& m) {
   google::protobuf::util::JsonPrintOptions options;
@@ -447,19 +444,23 @@ void PrintJson(const google::protobuf::Message& m) {
   std::fputs(out.c_str(), stdout);
 }
 
+void PrintText(const std::string& text) { std::fputs(text.c_str(), stdout); }
+
 void PrintResult(const Response& r, bool json) {
   switch (r.result_case()) {
     case Response::kStatus:
-      return json ? PrintJson(r.status()) : PrintStatus(r.status());
+      return json ? PrintJson(r.status()) : PrintText(FormatStatus(r.status()));
     case Response::kPorts:
-      return json ? PrintJson(r.ports()) : PrintPorts(r.ports().ports());
+      return json ? PrintJson(r.ports()) : PrintText(FormatPorts(r.ports()));
     case Response::kFdb:
-      return json ? PrintJson(r.fdb()) : PrintFdb(r.fdb());
+      return json ? PrintJson(r.fdb()) : PrintText(FormatFdb(r.fdb()));
+    case Response::kPeers:
+      return json ? PrintJson(r.peers()) : PrintText(FormatPeers(r.peers()));
     case Response::kPort: {
       if (json) return PrintJson(r.port());
       control::PortList one;
       *one.add_ports() = r.port();
-      return PrintPorts(one.ports());
+      return PrintText(FormatPorts(one));
     }
     case Response::RESULT_NOT_SET:
       break;
@@ -472,6 +473,7 @@ void PrintResult(const Response& r, bool json) {
 static_assert(int{Request::kStatus} == int{Response::kStatus} &&
               int{Request::kPorts} == int{Response::kPorts} &&
               int{Request::kFdb} == int{Response::kFdb} &&
+              int{Request::kPeers} == int{Response::kPeers} &&
               int{Request::kPortSet} == int{Response::kPort});
 
 int Run(int argc, char** argv) {
@@ -484,6 +486,7 @@ int Run(int argc, char** argv) {
     std::printf("vswitchctl %s\n", VDEMESH_VERSION);
     return 0;
   }
+  if (RunKeyCommand(options.words)) return 0;
   const Request req = BuildRequest(options);
   const Response resp = Exchange(options.control, req);
   if (!resp.error().empty()) throw DaemonError(resp.error());
@@ -501,6 +504,9 @@ int main(int argc, char** argv) try {
   return vdemesh::tools::Run(argc, argv);
 } catch (const vdemesh::tools::UsageError& e) {
   std::fprintf(stderr, "vswitchctl: %s\nTry 'vswitchctl --help' for more information.\n", e.what());
+  return 1;
+} catch (const vdemesh::tools::InputError& e) {
+  std::fprintf(stderr, "vswitchctl: %s\n", e.what());
   return 1;
 } catch (const std::exception& e) {  // DaemonError, or an allocation failure
   std::fprintf(stderr, "vswitchctl: %s\n", e.what());
