@@ -24,7 +24,10 @@ PeerAction NextAction(const PeerTimes& t, std::chrono::steady_clock::time_point 
   a.start_handshake = t.has_endpoint && want && now >= t.next_attempt;
 
   a.send_keepalive = usable && (!t.last_tx || now - *t.last_tx >= kKeepaliveInterval);
-  a.declare_down = t.up && (!t.last_rx || now - *t.last_rx >= kDeadAfter);
+  // Silence counts from the last sign of life: a packet, or the handshake that brought it up.
+  std::optional<std::chrono::steady_clock::time_point> alive = t.last_rx;
+  if (t.last_handshake && (!alive || *t.last_handshake > *alive)) alive = t.last_handshake;
+  a.declare_down = t.up && (!alive || now - *alive >= kDeadAfter);
   return a;
 }
 

@@ -198,6 +198,10 @@ Response ControlService::Ports(const NetworkHandle& net) {
 Response ControlService::Fdb(const NetworkHandle& net) {
   auto snap = RunOnShard(*net.shard, [dp = net.datapath] { return dp->TakeSnapshot(true); });
   if (!snap) return Error("the datapath did not answer in time");
+  std::map<std::uint32_t, std::string> peer_names;  // tunnel PeerId -> fingerprint
+  if (overlay_.peers != nullptr)
+    for (const auto& p : overlay_.peers->Peers(net.options->name))
+      peer_names[p.id] = p.key ? crypto::Fingerprint(*p.key) : p.endpoint.ToString();
   const auto now = core::Clock::now();
   Response r;
   FdbList* list = r.mutable_fdb();
@@ -207,6 +211,7 @@ Response ControlService::Fdb(const NetworkHandle& net) {
     out->set_vlan(e.vlan);
     out->set_mac(e.mac.ToString());
     if (e.where.kind == core::Location::Kind::kPort) out->set_port(e.where.index);
+    if (e.where.kind == core::Location::Kind::kPeer) out->set_peer(peer_names[e.where.index]);
     out->set_age_seconds(static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count()));
   }
