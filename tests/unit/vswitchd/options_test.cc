@@ -390,3 +390,53 @@ TEST(UsageText, ListsEveryOption) {
 
 }  // namespace
 }  // namespace vdemesh::daemon
+
+namespace vdemesh::daemon {
+namespace {
+
+constexpr const char* kSomePublicKey = "t8QVl2wVxgF8yD7RUyMtHL624ddHvd6DqqSwTacju2w=";
+
+TEST(ParseOptions, OverlayFlagsGiveKeyPeersAndAllowList) {
+  const DaemonOptions o = Parse({"-s", "/tmp/x/lab", "--network-key", "/tmp/k", "--peer",
+                                 "192.0.2.1", "-P", "[2001:db8::1]:7000", "--allow-peer",
+                                 kSomePublicKey, "--listen", "127.0.0.1:7001", "--host-key",
+                                 "/tmp/h.key"});
+  const NetworkOptions& n = o.networks.at(0);
+  EXPECT_EQ(n.network_key, "/tmp/k");
+  EXPECT_EQ(n.peers, (std::vector<std::string>{"192.0.2.1", "[2001:db8::1]:7000"}));
+  EXPECT_EQ(n.allowed_peers, std::vector<std::string>{kSomePublicKey});
+  EXPECT_EQ(o.listen, "127.0.0.1:7001");
+  EXPECT_EQ(o.host_key, "/tmp/h.key");
+}
+
+TEST(ParseOptions, OverlayDefaultsAreThePortAndTheHostKeyPath) {
+  const DaemonOptions o = Parse({"-s", "/tmp/x/lab"});
+  EXPECT_EQ(o.listen, ":6655");
+  EXPECT_EQ(o.host_key, kDefaultHostKeyPath);
+  EXPECT_TRUE(o.networks.at(0).network_key.empty());
+}
+
+TEST(ParseOptions, BadOverlayValuesThrowNamingTheOption) {
+  EXPECT_MENTIONS(ParseError({"-s", "/tmp/l", "--peer", "host:0"}), "peer");
+  EXPECT_MENTIONS(ParseError({"-s", "/tmp/l", "--peer", ""}), "peer");
+  EXPECT_MENTIONS(ParseError({"-s", "/tmp/l", "--allow-peer", "not-a-key"}), "allow-peer");
+  EXPECT_MENTIONS(ParseError({"-s", "/tmp/l", "--listen", "[::1"}), "listen");
+  EXPECT_MENTIONS(ParseError({"-s", "/tmp/l", "--listen", "x:70000"}), "listen");
+}
+
+TEST(ApplyConfigText, OverlaySettingsInSectionsAndGlobals) {
+  const DaemonOptions o = Config(std::string("listen = :7000\nhost-key = /tmp/h\n[network a]\n") +
+                                 "network-key = /tmp/a.key\npeer = 192.0.2.1\npeer = 192.0.2.2:9\n" +
+                                 "allow-peer = " + kSomePublicKey + "\n");
+  EXPECT_EQ(o.listen, ":7000");
+  EXPECT_EQ(o.host_key, "/tmp/h");
+  ASSERT_EQ(o.networks.size(), 1u);
+  EXPECT_EQ(o.networks[0].network_key, "/tmp/a.key");
+  EXPECT_EQ(o.networks[0].peers.size(), 2u);
+  EXPECT_EQ(o.networks[0].allowed_peers.size(), 1u);
+  EXPECT_MENTIONS(ConfigError("[network a]\nlisten = :1\n"), "listen");
+  EXPECT_MENTIONS(ConfigError("peer = 192.0.2.1\n"), "peer");
+}
+
+}  // namespace
+}  // namespace vdemesh::daemon
