@@ -20,6 +20,12 @@ static_assert(crypto_aead_aes256gcm_KEYBYTES == kKeyBytes);
 static_assert(crypto_aead_aes256gcm_NPUBBYTES == kAeadNonceBytes);
 static_assert(crypto_aead_aes256gcm_ABYTES == kAeadTagBytes);
 
+// libsodium declares the ciphertext pointer nonnull even for empty messages, and an empty span's
+// data() may be null: point at a dummy byte instead (nothing is read or written through it).
+std::uint8_t* NonNull(std::span<std::uint8_t> data, std::uint8_t* dummy) noexcept {
+  return data.empty() ? dummy : data.data();
+}
+
 }  // namespace
 
 bool AesGcmAvailable() noexcept {
@@ -93,34 +99,35 @@ bool AeadKey::Open(std::uint64_t counter, std::span<const std::uint8_t> ad,
 void AeadKey::SealWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
                             std::span<std::uint8_t> data, std::uint8_t* tag_out) const noexcept {
   // In place (c == m) is supported by both detached encryptors.
+  std::uint8_t dummy = 0;
+  std::uint8_t* const buf = NonNull(data, &dummy);
   if (cipher_ == Cipher::kAes256Gcm) {
-    crypto_aead_aes256gcm_encrypt_detached_afternm(data.data(), tag_out, nullptr, data.data(),
-                                                   data.size(), ad.data(), ad.size(), nullptr,
-                                                   nonce.data(), &aes_);
+    crypto_aead_aes256gcm_encrypt_detached_afternm(buf, tag_out, nullptr, buf, data.size(),
+                                                   ad.data(), ad.size(), nullptr, nonce.data(),
+                                                   &aes_);
   } else {
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(data.data(), tag_out, nullptr, data.data(),
-                                                       data.size(), ad.data(), ad.size(), nullptr,
-                                                       nonce.data(), key_.data());
+    crypto_aead_chacha20poly1305_ietf_encrypt_detached(buf, tag_out, nullptr, buf, data.size(),
+                                                       ad.data(), ad.size(), nullptr, nonce.data(),
+                                                       key_.data());
   }
 }
 
 bool AeadKey::OpenWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
-                            std::span<std::uint8_t> data,
-                            const std::uint8_t* tag) const noexcept {
+                            std::span<std::uint8_t> data, const std::uint8_t* tag) const noexcept {
+  std::uint8_t dummy = 0;
+  std::uint8_t* const buf = NonNull(data, &dummy);
   int rc;
   if (cipher_ == Cipher::kAes256Gcm) {
-    rc = crypto_aead_aes256gcm_decrypt_detached_afternm(data.data(), nullptr, data.data(),
-                                                        data.size(), tag, ad.data(), ad.size(),
-                                                        nonce.data(), &aes_);
+    rc = crypto_aead_aes256gcm_decrypt_detached_afternm(buf, nullptr, buf, data.size(), tag,
+                                                        ad.data(), ad.size(), nonce.data(), &aes_);
   } else {
-    rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(data.data(), nullptr, data.data(),
-                                                            data.size(), tag, ad.data(),
-                                                            ad.size(), nonce.data(), key_.data());
+    rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+        buf, nullptr, buf, data.size(), tag, ad.data(), ad.size(), nonce.data(), key_.data());
   }
   if (rc != 0) {
     // SECURITY: libsodium 1.0.18 already zeroes the output on failure; wiping here keeps that
     // promise independent of the library version, and costs nothing on the success path.
-    sodium_memzero(data.data(), data.size());
+    if (!data.empty()) sodium_memzero(data.data(), data.size());
     return false;
   }
   return true;

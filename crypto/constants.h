@@ -20,8 +20,7 @@ inline constexpr std::uint64_t kRekeyAfterMessages = std::uint64_t{1} << 60;
 // No counter at or above this is ever sent or accepted: 2^64 - 2^13 - 1, as wireguard-go's
 // RejectAfterMessages. It leaves more than a replay window of room below 2^64 - 1, which Noise
 // reserves, so the window arithmetic never wraps.
-inline constexpr std::uint64_t kRejectAfterMessages =
-    ~std::uint64_t{0} - (std::uint64_t{1} << 13);
+inline constexpr std::uint64_t kRejectAfterMessages = ~std::uint64_t{0} - (std::uint64_t{1} << 13);
 
 // Replay window (RFC 6479): a ring of 128 64-bit words. One word is always being recycled, so
 // 8192 - 64 = 8128 counters behind the newest are remembered, far above our minimum of 2048.

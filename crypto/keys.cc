@@ -99,7 +99,11 @@ bool WriteAll(int fd, const char* data, std::size_t len) {
   while (len > 0) {
     const ssize_t n = ::write(fd, data, len);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n < 0) return false;
+    if (n == 0) {
+      errno = EIO;
+      return false;
+    }
     data += n;
     len -= static_cast<std::size_t>(n);
   }
@@ -226,16 +230,17 @@ bool WriteKeyFile(const std::string& path, std::span<const std::uint8_t, kKeyByt
                     sodium_base64_VARIANT_ORIGINAL);
   text[kKeyBase64Chars] = '\n';
   // fchmod: the umask can only remove bits, but the mode must be exactly 0600 whatever it is.
-  bool ok = ::fchmod(fd, 0600) == 0 && WriteAll(fd, text.data(), text.size()) &&
-            ::fsync(fd) == 0;
-  const int saved_errno = errno;
+  const bool written =
+      ::fchmod(fd, 0600) == 0 && WriteAll(fd, text.data(), text.size()) && ::fsync(fd) == 0;
+  int error = written ? 0 : errno;
   sodium_memzero(text.data(), text.size());
-  ok = closer.Close() && ok;
-  if (!ok) {
-    *err = "cannot write key file " + path + ": " + Errno(saved_errno);
-    ::unlink(path.c_str());
+  if (!closer.Close() && error == 0) error = errno;
+  if (error != 0) {
+    *err = "cannot write key file " + path + ": " + Errno(error);
+    ::unlink(path.c_str());  // no half-written key file may be left behind
+    return false;
   }
-  return ok;
+  return true;
 }
 
 }  // namespace vdemesh::crypto

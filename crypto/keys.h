@@ -81,11 +81,12 @@ std::string Fingerprint(const PublicKey& key);
 
 // Reads one base64 key from `path`. Refuses (nullopt, reason in *err) a file that is not a
 // regular file, whose mode grants any group or other permission, or that holds anything but
-// one 44-character key between optional whitespace.
+// one 44-character key between optional whitespace. The caller gives the key its role, e.g.
+// `PrivateKey host(key->span())`.
 std::optional<Key32> ReadKeyFile(const std::string& path, std::string* err);
 // Creates `path` with mode 0600 and writes the base64 key and a newline. Refuses to overwrite
 // an existing file (O_EXCL); a partly written file is removed.
-[[nodiscard]] bool WriteKeyFile(const std::string& path, std::span<const std::uint8_t, kKeyBytes> key,
-                                std::string* err);
+[[nodiscard]] bool WriteKeyFile(const std::string& path,
+                                std::span<const std::uint8_t, kKeyBytes> key, std::string* err);
 
 }  // namespace vdemesh::crypto

@@ -24,9 +24,12 @@ std::span<const Handshake::Token> Handshake::MessagePattern(int index) noexcept 
   static constexpr Token kMessage2[] = {Token::kE, Token::kEE, Token::kS, Token::kES};
   static constexpr Token kMessage3[] = {Token::kS, Token::kSE};
   switch (index) {
-    case 0: return kMessage1;
-    case 1: return kMessage2;
-    default: return kMessage3;
+    case 0:
+      return kMessage1;
+    case 1:
+      return kMessage2;
+    default:
+      return kMessage3;
   }
 }
 

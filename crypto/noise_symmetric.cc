@@ -83,11 +83,11 @@ bool CipherState::DecryptWithAd(std::span<const std::uint8_t> ad,
   if (ciphertext.size() < kAeadTagBytes || n_ == std::numeric_limits<std::uint64_t>::max()) {
     return false;
   }
-  const std::size_t body_len = ciphertext.size() - kAeadTagBytes;
+  const std::span<const std::uint8_t> sealed = ciphertext.first(ciphertext.size() - kAeadTagBytes);
   const std::size_t start = out->size();
-  out->insert(out->end(), ciphertext.begin(), ciphertext.begin() + body_len);
-  const std::span<std::uint8_t> body(out->data() + start, body_len);
-  if (!key_->Open(n_, ad, body, ciphertext.data() + body_len)) {
+  out->insert(out->end(), sealed.begin(), sealed.end());
+  const std::span<std::uint8_t> body(out->data() + start, sealed.size());
+  if (!key_->Open(n_, ad, body, ciphertext.data() + sealed.size())) {
     out->resize(start);
     return false;
   }

@@ -18,6 +18,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "crypto/constants.h"
+
 namespace vdemesh::transport {
 
 using namespace std::chrono_literals;
@@ -32,8 +34,9 @@ inline constexpr auto kRejectAfterTime = 180s;
 inline constexpr auto kKeepaliveInterval = 10s;
 inline constexpr auto kDeadAfter = 30s;
 inline constexpr auto kWipeAfter = 3 * kRekeyAfterTime;
-inline constexpr std::uint64_t kRekeyAfterMessages = std::uint64_t{1} << 60;
-inline constexpr std::uint64_t kRejectAfterMessages = (std::uint64_t{1} << 60) + (1u << 20);
+// The message limits belong to the keys (crypto/constants.h): one copy of them.
+inline constexpr std::uint64_t kRekeyAfterMessages = crypto::kRekeyAfterMessages;
+inline constexpr std::uint64_t kRejectAfterMessages = crypto::kRejectAfterMessages;
 
 // A handshake initiation must carry a timestamp within this distance of our clock, and an
 // initiation seen once is refused again (replay cache), so a recorded one gets no answer.
