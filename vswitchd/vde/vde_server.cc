@@ -31,6 +31,7 @@ using asio::local::stream_protocol;
 using boost::system::error_code;
 constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
 constexpr auto kRequestTimeout = std::chrono::seconds(5);
+constexpr const char* kClosedEarly = "closed before sending a request";
 
 namespace {
 
@@ -181,7 +182,7 @@ awaitable<bool> VdeServer::Impl::ReadRequest(stream_protocol::socket& sock, Requ
                                                  kUseAwaitable);
     if (ec) {
       *why = ec == asio::error::operation_aborted ? "no request within 5 s"
-             : got == 0                            ? "closed before sending a request"
+             : got == 0                            ? kClosedEarly
                                                    : "closed in the middle of a request";
       if (got == 0 || ec == asio::error::operation_aborted) co_return false;
       break;  // parse what arrived: it will be reported as truncated
@@ -305,8 +306,10 @@ awaitable<void> VdeServer::Impl::Serve(std::shared_ptr<stream_protocol::socket> 
   }
   if (fd < 0 || shut_down) {
     if (fd >= 0) close(fd);
-    VDEMESH_LOG_LIMITED(log, spdlog::level::warn, "{}: refused client pid={} uid={}: {}",
-                        options.dir, cred.pid, cred.uid, why);
+    // A connect-and-close is a liveness probe (ours at start-up, or a script's), not an error.
+    const auto level = why == kClosedEarly ? spdlog::level::debug : spdlog::level::warn;
+    VDEMESH_LOG_LIMITED(log, level, "{}: refused client pid={} uid={}: {}", options.dir,
+                        cred.pid, cred.uid, why);
     --connections;
     co_return;
   }
