@@ -43,9 +43,9 @@ class LogBudget {
 }  // namespace vdemesh
 
 // At most 10 lines/s from this line on this thread.
-#define VDEMESH_LOG_LIMITED(logger, lvl, ...)                                         \
-  do {                                                                                \
-    thread_local ::vdemesh::LogBudget vdemesh_budget_{10, std::chrono::seconds(1)};    \
-    if ((logger)->should_log(lvl) && vdemesh_budget_.Take(*(logger), (lvl)))           \
-      (logger)->log((lvl), __VA_ARGS__);                                              \
+#define VDEMESH_LOG_LIMITED(logger, lvl, ...)                                       \
+  do {                                                                              \
+    thread_local ::vdemesh::LogBudget vdemesh_budget_{10, std::chrono::seconds(1)}; \
+    if ((logger)->should_log(lvl) && vdemesh_budget_.Take(*(logger), (lvl)))        \
+      (logger)->log((lvl), __VA_ARGS__);                                            \
   } while (0)

@@ -211,8 +211,7 @@ std::string FormatFdb(const control::FdbList& fdb) {
 }
 
 std::string FormatPeers(const control::PeerList& peers) {
-  std::vector<Row> rows = {
-      {"PEER", "ENDPOINT", "STATE", "HANDSHAKE", "RX", "TX", "DROPS", "KEY"}};
+  std::vector<Row> rows = {{"PEER", "ENDPOINT", "STATE", "HANDSHAKE", "RX", "TX", "DROPS", "KEY"}};
   for (const control::Peer& p : peers.peers()) rows.push_back(PeerRow(p));
   return FormatTable("lllrrrll", rows);
 }

@@ -8,6 +8,8 @@
 //   reject            a session older than kRejectAfterTime is never used again
 //   keepalive         an empty data packet after kKeepaliveInterval without sending anything,
 //                     so NAT mappings stay and the far side sees us alive
+//   unanswered        we sent but heard nothing for kUnansweredAfter since the last sign of
+//                     life: the far side may have restarted, so a new handshake starts
 //   dead peer         nothing authenticated received for kDeadAfter while sessions exist: the
 //                     peer is down, its MACs are flushed, and handshakes are retried
 //   wipe              every key of a peer is wiped after kWipeAfter (3 rekey periods) without a
@@ -32,6 +34,7 @@ inline constexpr auto kHandshakeRetryMax = 30s;
 inline constexpr auto kRekeyAfterTime = 120s;
 inline constexpr auto kRejectAfterTime = 180s;
 inline constexpr auto kKeepaliveInterval = 10s;
+inline constexpr auto kUnansweredAfter = kKeepaliveInterval + 5s;
 inline constexpr auto kDeadAfter = 30s;
 inline constexpr auto kWipeAfter = 3 * kRekeyAfterTime;
 // The message limits belong to the keys (crypto/constants.h): one copy of them.

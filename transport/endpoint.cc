@@ -22,9 +22,8 @@ std::string Endpoint::ToString() const {
 
 std::uint64_t Endpoint::HostHash() const noexcept {
   std::uint64_t h = 1469598103934665603ULL;  // FNV-1a over the address bytes
-  const auto* p = family() == AF_INET6
-                      ? reinterpret_cast<const std::uint8_t*>(&addr_.in6.sin6_addr)
-                      : reinterpret_cast<const std::uint8_t*>(&addr_.in4.sin_addr);
+  const auto* p = family() == AF_INET6 ? reinterpret_cast<const std::uint8_t*>(&addr_.in6.sin6_addr)
+                                       : reinterpret_cast<const std::uint8_t*>(&addr_.in4.sin_addr);
   const int n = family() == AF_INET6 ? 16 : 4;
   for (int i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ULL;
   return h;
@@ -74,7 +73,8 @@ std::vector<Endpoint> Resolve(const HostPort& hp, std::string* err) {
   hints.ai_flags = hp.host.empty() ? AI_PASSIVE : 0;
   addrinfo* res = nullptr;
   const std::string port = std::to_string(hp.port);
-  const int rc = getaddrinfo(hp.host.empty() ? nullptr : hp.host.c_str(), port.c_str(), &hints, &res);
+  const int rc =
+      getaddrinfo(hp.host.empty() ? nullptr : hp.host.c_str(), port.c_str(), &hints, &res);
   if (rc != 0) {
     *err = "cannot resolve '" + hp.host + "': " + gai_strerror(rc);
     return {};

@@ -23,16 +23,26 @@ std::span<const std::uint8_t> Prologue() {
 
 const char* HandshakeDropName(HandshakeDrop d) noexcept {
   switch (d) {
-    case HandshakeDrop::kRateLimited: return "rate_limited";
-    case HandshakeDrop::kNoNetwork: return "no_network";
-    case HandshakeDrop::kStaleTimestamp: return "stale_timestamp";
-    case HandshakeDrop::kReplayedInit: return "replayed_initiation";
-    case HandshakeDrop::kUnknownReceiver: return "unknown_handshake";
-    case HandshakeDrop::kBadMessage: return "bad_handshake";
-    case HandshakeDrop::kNotAllowed: return "not_allowed";
-    case HandshakeDrop::kSelf: return "self";
-    case HandshakeDrop::kTooMany: return "too_many_handshakes";
-    case HandshakeDrop::kCount: break;
+    case HandshakeDrop::kRateLimited:
+      return "rate_limited";
+    case HandshakeDrop::kNoNetwork:
+      return "no_network";
+    case HandshakeDrop::kStaleTimestamp:
+      return "stale_timestamp";
+    case HandshakeDrop::kReplayedInit:
+      return "replayed_initiation";
+    case HandshakeDrop::kUnknownReceiver:
+      return "unknown_handshake";
+    case HandshakeDrop::kBadMessage:
+      return "bad_handshake";
+    case HandshakeDrop::kNotAllowed:
+      return "not_allowed";
+    case HandshakeDrop::kSelf:
+      return "self";
+    case HandshakeDrop::kTooMany:
+      return "too_many_handshakes";
+    case HandshakeDrop::kCount:
+      break;
   }
   return "unknown";
 }
@@ -55,15 +65,13 @@ Handshaker::Result Handshaker::Dropped(HandshakeDrop d) {
 }
 
 bool Handshaker::Allowed(const Network& net, const crypto::PublicKey& key) const {
-  return net.allowed.empty() || std::find(net.allowed.begin(), net.allowed.end(), key) != net.allowed.end();
+  return net.allowed.empty() ||
+         std::find(net.allowed.begin(), net.allowed.end(), key) != net.allowed.end();
 }
 
 std::uint32_t Handshaker::NewIndex(TimePoint now) {
   // An index lives on after its handshake as the receiver field of the session's packets, so
-  // it is not reused until any keys made with it have expired.
-  std::erase_if(issued_, [now](const auto& kv) {
-    return now - kv.second > kRejectAfterTime + kPendingTimeout;
-  });
+  // it is not reused until any keys made with it have expired (Expire() forgets it then).
   std::uint32_t index;
   do {
     randombytes_buf(&index, sizeof index);
@@ -74,12 +82,12 @@ std::uint32_t Handshaker::NewIndex(TimePoint now) {
 
 std::vector<std::uint8_t> Handshaker::Initiate(int network, const Endpoint& to, TimePoint now,
                                                std::uint64_t wall_ns, std::uint32_t* index_out) {
+  if (pending_.size() >= kMaxPending) Expire(now);
+  if (pending_.size() >= kMaxPending) return {};
   const std::uint32_t index = NewIndex(now);
   *index_out = index;
-  Pending p{network,
-            crypto::Handshake::Initiator(host_key_, networks_[network].psk, Prologue()),
-            to,
-            now};
+  Pending p{network, crypto::Handshake::Initiator(host_key_, networks_[network].psk, Prologue()),
+            to, now};
   p.initiator_ciphers = our_ciphers_;
   const InitiationPayload payload{InitiationPayload::kVersion, our_ciphers_, index, wall_ns};
   const auto plain = payload.Encode();
@@ -88,9 +96,6 @@ std::vector<std::uint8_t> Handshaker::Initiate(int network, const Endpoint& to, 
   std::vector<std::uint8_t> pkt(kInitiationHeaderBytes, 0);
   pkt[0] = static_cast<std::uint8_t>(MessageType::kInitiation);
   pkt.insert(pkt.end(), msg.begin(), msg.end());
-  pending_.erase(index);
-  if (pending_.size() >= kMaxPending) Expire(now);
-  if (pending_.size() >= kMaxPending) return {};
   pending_.emplace(index, std::move(p));
   return pkt;
 }
@@ -100,10 +105,14 @@ Handshaker::Result Handshaker::OnPacket(const Endpoint& from, std::span<const st
   // Before any cryptography, so a flood costs us a hash and a table lookup per packet.
   if (!limiter_.Allow(from.HostHash(), now)) return Dropped(HandshakeDrop::kRateLimited);
   switch (Classify(pkt).value_or(MessageType::kData)) {
-    case MessageType::kInitiation: return OnInitiation(from, pkt, now, wall_ns);
-    case MessageType::kResponse: return OnResponse(from, pkt, now);
-    case MessageType::kFinal: return OnFinal(from, pkt, now);
-    case MessageType::kData: break;
+    case MessageType::kInitiation:
+      return OnInitiation(from, pkt, now, wall_ns);
+    case MessageType::kResponse:
+      return OnResponse(from, pkt, now);
+    case MessageType::kFinal:
+      return OnFinal(from, pkt, now);
+    case MessageType::kData:
+      break;
   }
   return Dropped(HandshakeDrop::kBadMessage);
 }
@@ -122,9 +131,8 @@ bool Handshaker::SeenInitiation(std::span<const std::uint8_t> ephemeral) {
   return false;
 }
 
-Handshaker::Result Handshaker::OnInitiation(const Endpoint& from,
-                                            std::span<const std::uint8_t> pkt, TimePoint now,
-                                            std::uint64_t wall_ns) {
+Handshaker::Result Handshaker::OnInitiation(const Endpoint& from, std::span<const std::uint8_t> pkt,
+                                            TimePoint now, std::uint64_t wall_ns) {
   const auto msg = pkt.subspan(kInitiationHeaderBytes);
   // Which network? Message 1 is authenticated by the PSK alone (no DH yet), so trying each
   // network's key is cheap, and a stranger's message opens under none of them.
@@ -134,8 +142,8 @@ Handshaker::Result Handshaker::OnInitiation(const Endpoint& from,
     if (!noise.ReadMessage(msg, &plain)) continue;
     const auto payload = InitiationPayload::Decode(plain);
     if (!payload) return Dropped(HandshakeDrop::kBadMessage);
-    const auto skew = wall_ns > payload->timestamp ? wall_ns - payload->timestamp
-                                                   : payload->timestamp - wall_ns;
+    const auto skew =
+        wall_ns > payload->timestamp ? wall_ns - payload->timestamp : payload->timestamp - wall_ns;
     if (skew > static_cast<std::uint64_t>(std::chrono::nanoseconds(kInitiationMaxSkew).count()))
       return Dropped(HandshakeDrop::kStaleTimestamp);
     if (SeenInitiation(msg.first(kKeyBytes))) return Dropped(HandshakeDrop::kReplayedInit);
@@ -144,7 +152,11 @@ Handshaker::Result Handshaker::OnInitiation(const Endpoint& from,
 
     const std::uint32_t index = NewIndex(now);
     const bool aes = (payload->ciphers & our_ciphers_ & kOfferAes) != 0;
-    Pending p{n, std::move(noise), from, now, payload->sender,
+    Pending p{n,
+              std::move(noise),
+              from,
+              now,
+              payload->sender,
               aes ? crypto::Cipher::kAes256Gcm : crypto::Cipher::kChaCha20Poly1305};
     p.init_timestamp = payload->timestamp;
     const ResponsePayload reply_payload{static_cast<std::uint8_t>(aes ? 1 : 0), index};
@@ -240,7 +252,11 @@ Handshaker::Result Handshaker::OnFinal(const Endpoint& from, std::span<const std
 }
 
 void Handshaker::Expire(TimePoint now) {
-  std::erase_if(pending_, [now](const auto& kv) { return now - kv.second.started > kPendingTimeout; });
+  std::erase_if(pending_,
+                [now](const auto& kv) { return now - kv.second.started > kPendingTimeout; });
+  std::erase_if(issued_, [now](const auto& kv) {
+    return now - kv.second > kRejectAfterTime + kPendingTimeout;
+  });
 }
 
 }  // namespace vdemesh::transport

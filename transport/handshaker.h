@@ -113,7 +113,7 @@ class Handshaker {
   crypto::PublicKey public_key_;
   std::uint8_t our_ciphers_;
   std::vector<Network> networks_;
-  std::unordered_map<std::uint32_t, Pending> pending_;  // by our index
+  std::unordered_map<std::uint32_t, Pending> pending_;   // by our index
   std::unordered_map<std::uint32_t, TimePoint> issued_;  // indices in use, kept past the keys' life
   std::deque<std::array<std::uint8_t, 32>> seen_order_;  // replay cache of initiations, FIFO
   std::unordered_set<std::string> seen_;

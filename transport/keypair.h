@@ -14,8 +14,8 @@
 namespace vdemesh::transport {
 
 struct Keypair {
-  Keypair(crypto::AeadKey send, crypto::AeadKey recv, std::uint32_t local,
-          std::uint32_t remote, bool is_initiator, std::chrono::steady_clock::time_point now)
+  Keypair(crypto::AeadKey send, crypto::AeadKey recv, std::uint32_t local, std::uint32_t remote,
+          bool is_initiator, std::chrono::steady_clock::time_point now)
       : send_key(std::move(send)),
         recv_key(std::move(recv)),
         local_index(local),

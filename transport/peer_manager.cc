@@ -202,9 +202,10 @@ void PeerManager::StartHandshake(Peer& p, TimePoint now) {
   p.next_attempt = now + RetryDelay(p.attempts, jitter(jitter_rng_));
   ++p.attempts;
   if (p.attempts == 4 && !p.up)
-    log_->warn("network {}: no answer from peer {} after {} handshakes (host down, or a different "
-               "network key, or not on its allow-list?)",
-               networks_[p.network].config.name, Name(p), p.attempts);
+    log_->warn(
+        "network {}: no answer from peer {} after {} handshakes (host down, or a different "
+        "network key, or not on its allow-list?)",
+        networks_[p.network].config.name, Name(p), p.attempts);
   if (pkt.empty()) return;
   initiated_[index] = p.id;
   std::erase_if(initiated_, [&](const auto& kv) {  // keep only handshakes that can still answer
@@ -284,7 +285,8 @@ void PeerManager::OnCompleted(Handshaker::Completed c) {
   asio::post(shard_, [tn = tunnel_, id = p->id, kp = std::move(c.keys), e = c.endpoint]() mutable {
     tn->InstallKeypair(id, std::move(kp), e);
   });
-  log_->debug("network {}: handshake with {} complete", networks_[p->network].config.name, Name(*p));
+  log_->debug("network {}: handshake with {} complete", networks_[p->network].config.name,
+              Name(*p));
   if (!p->up) {
     SetUp(*p, true, "handshake complete");
     next_exchange_ = {};  // tell everyone about the newcomer soon
@@ -337,8 +339,8 @@ void PeerManager::HandlePeerExchange(PeerId from, const std::vector<std::uint8_t
     if (!rec || rec->first == public_key() || peers_.size() >= kMaxPeers) continue;
     bool known = false;
     for (const auto& [id, p] : peers_)
-      known |= p.network == network && ((p.key && *p.key == rec->first) ||
-                                         (!p.key && p.endpoint == rec->second));
+      known |= p.network == network &&
+               ((p.key && *p.key == rec->first) || (!p.key && p.endpoint == rec->second));
     const auto& allowed = networks_[network].config.allowed;
     if (known || (!allowed.empty() &&
                   std::find(allowed.begin(), allowed.end(), rec->first) == allowed.end()))

@@ -81,7 +81,7 @@ class PeerManager final : public TunnelEvents {
     Endpoint endpoint;
     bool bootstrap = false;  // from the configuration: never forgotten
     bool up = false;
-    unsigned attempts = 0;   // handshakes since the last success (backoff)
+    unsigned attempts = 0;  // handshakes since the last success (backoff)
     std::chrono::steady_clock::time_point next_attempt{};
     std::optional<std::chrono::steady_clock::time_point> last_handshake;
     std::uint64_t last_init_timestamp = 0;  // freshest initiation accepted from it

@@ -5,6 +5,7 @@
 // makes two sources share one budget. Pure: `now` is an argument.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <vector>
@@ -19,15 +20,18 @@ class RateLimiter {
 
   RateLimiter(double per_second = kHandshakesPerSourcePerSecond,
               double burst = kHandshakeBurstPerSource, std::size_t buckets = kRateLimitSources)
-      : per_second_(per_second), burst_(burst), buckets_(buckets) {}
+      : per_second_(per_second), burst_(burst), buckets_(std::max<std::size_t>(buckets, 1)) {}
 
   // Takes one token from the bucket of `source_hash`; false if it is empty.
   bool Allow(std::uint64_t source_hash, TimePoint now) {
     Bucket& b = buckets_[source_hash % buckets_.size()];
-    if (b.last == TimePoint{}) b.tokens = burst_;
-    const double elapsed = std::chrono::duration<double>(now - b.last).count();
-    if (b.last != TimePoint{} && elapsed > 0) b.tokens = std::min(burst_, b.tokens + elapsed * per_second_);
-    b.last = now;
+    if (!b.used) {
+      b = {burst_, now, true};
+    } else if (now > b.last) {
+      const double elapsed = std::chrono::duration<double>(now - b.last).count();
+      b.tokens = std::min(burst_, b.tokens + elapsed * per_second_);
+      b.last = now;
+    }
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
@@ -37,6 +41,7 @@ class RateLimiter {
   struct Bucket {
     double tokens = 0;
     TimePoint last{};
+    bool used = false;
   };
   double per_second_;
   double burst_;

@@ -9,14 +9,14 @@
 namespace vdemesh::transport {
 
 void Tunnel::Arm(std::size_t i) {
-  watchers_[i]->async_wait(boost::asio::posix::descriptor_base::wait_read,
-                           [this, i, alive = std::weak_ptr<bool>(alive_)](
-                               boost::system::error_code ec) {
-                             auto live = alive.lock();
-                             if (ec || !live || !*live) return;
-                             Drain(i);
-                             Arm(i);
-                           });
+  watchers_[i]->async_wait(
+      boost::asio::posix::descriptor_base::wait_read,
+      [this, i, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
+        auto live = alive.lock();
+        if (ec || !live || !*live) return;
+        Drain(i);
+        Arm(i);
+      });
 }
 
 void Tunnel::Drain(std::size_t i) noexcept {

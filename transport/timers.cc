@@ -18,15 +18,16 @@ PeerAction NextAction(const PeerTimes& t, std::chrono::steady_clock::time_point 
   const bool stale = has_keys && ((t.current_initiator && age >= kRekeyAfterTime) ||
                                   age >= kRejectAfterTime - kKeepaliveInterval * 3 ||
                                   t.current_sent >= kRekeyAfterMessages);
-  // We keep sending but hear nothing back: the far side may have restarted with new keys.
-  const bool unanswered = usable && t.last_tx && (!t.last_rx || *t.last_tx - *t.last_rx > kKeepaliveInterval + kHandshakeRetryMin * 5);
+  // The last sign of life: a packet, or the handshake that (re)started the session.
+  std::optional<std::chrono::steady_clock::time_point> alive = t.last_rx;
+  if (t.last_handshake && (!alive || *t.last_handshake > *alive)) alive = t.last_handshake;
+  // We keep sending but hear nothing back: the far side may have restarted with new keys. A
+  // live peer answers within kKeepaliveInterval (its keepalive), so allow that and some more.
+  const bool unanswered = usable && t.last_tx && (!alive || *t.last_tx - *alive > kUnansweredAfter);
   const bool want = !usable || stale || unanswered;
   a.start_handshake = t.has_endpoint && want && now >= t.next_attempt;
 
   a.send_keepalive = usable && (!t.last_tx || now - *t.last_tx >= kKeepaliveInterval);
-  // Silence counts from the last sign of life: a packet, or the handshake that brought it up.
-  std::optional<std::chrono::steady_clock::time_point> alive = t.last_rx;
-  if (t.last_handshake && (!alive || *t.last_handshake > *alive)) alive = t.last_handshake;
   a.declare_down = t.up && (!alive || now - *alive >= kDeadAfter);
   return a;
 }

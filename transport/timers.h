@@ -17,10 +17,10 @@ struct PeerTimes {
   std::optional<TimePoint> current_created;  // keys used for sending, if any
   bool current_initiator = false;
   std::uint64_t current_sent = 0;
-  std::optional<TimePoint> last_handshake;   // last completed handshake
-  TimePoint next_attempt{};                  // earliest time a handshake may start (backoff)
+  std::optional<TimePoint> last_handshake;  // last completed handshake
+  TimePoint next_attempt{};                 // earliest time a handshake may start (backoff)
   bool has_endpoint = false;
-  bool up = false;                           // we consider the peer reachable
+  bool up = false;  // we consider the peer reachable
 };
 
 struct PeerAction {

@@ -7,17 +7,28 @@ namespace vdemesh::transport {
 
 const char* TunnelDropName(TunnelDrop d) noexcept {
   switch (d) {
-    case TunnelDrop::kMalformed: return "malformed";
-    case TunnelDrop::kUnknownReceiver: return "unknown_receiver";
-    case TunnelDrop::kKeyExpired: return "key_expired";
-    case TunnelDrop::kBadTag: return "bad_tag";
-    case TunnelDrop::kReplayed: return "replayed";
-    case TunnelDrop::kBadInner: return "bad_inner";
-    case TunnelDrop::kHandshakeBusy: return "handshake_busy";
-    case TunnelDrop::kNoSession: return "no_session";
-    case TunnelDrop::kTxFull: return "tx_full";
-    case TunnelDrop::kTxError: return "tx_error";
-    case TunnelDrop::kCount: break;
+    case TunnelDrop::kMalformed:
+      return "malformed";
+    case TunnelDrop::kUnknownReceiver:
+      return "unknown_receiver";
+    case TunnelDrop::kKeyExpired:
+      return "key_expired";
+    case TunnelDrop::kBadTag:
+      return "bad_tag";
+    case TunnelDrop::kReplayed:
+      return "replayed";
+    case TunnelDrop::kBadInner:
+      return "bad_inner";
+    case TunnelDrop::kHandshakeBusy:
+      return "handshake_busy";
+    case TunnelDrop::kNoSession:
+      return "no_session";
+    case TunnelDrop::kTxFull:
+      return "tx_full";
+    case TunnelDrop::kTxError:
+      return "tx_error";
+    case TunnelDrop::kCount:
+      break;
   }
   return "unknown";
 }

@@ -88,8 +88,8 @@ struct PeerCounters {
 
 // Written by the shard, read by the control thread's tick. Nanoseconds of Clock; 0 = never.
 struct PeerClock {
-  std::atomic<std::int64_t> last_rx{0};         // any authenticated packet
-  std::atomic<std::int64_t> last_tx{0};         // any packet sent
+  std::atomic<std::int64_t> last_rx{0};          // any authenticated packet
+  std::atomic<std::int64_t> last_tx{0};          // any packet sent
   std::atomic<std::int64_t> current_created{0};  // the keys in use for sending
   std::atomic<bool> current_initiator{false};
   std::atomic<std::uint64_t> current_sent{0};
@@ -176,7 +176,7 @@ class Tunnel {
   std::unique_ptr<UdpTxQueue> tx_;
   std::array<std::uint64_t, kTunnelDropCount> drops_{};
   std::atomic<int> pending_handshakes_{0};
-  Clock::time_point now_{};  // read once per received batch
+  Clock::time_point now_{};      // read once per received batch
   std::shared_ptr<bool> alive_;  // handlers queued before destruction check it
 };
 

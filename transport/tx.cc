@@ -21,8 +21,8 @@ void Tunnel::SendFrame(PeerId id, std::uint16_t vlan,
 void Tunnel::SendKeepalive(PeerId id) noexcept { Enqueue(id, nullptr, {}, false); }
 
 void Tunnel::SendPeerExchange(PeerId id, std::span<const std::uint8_t> body) noexcept {
-  const std::uint8_t inner[kInnerHeaderBytes] = {static_cast<std::uint8_t>(InnerKind::kPeers), 0,
-                                                 0, 0};
+  const std::uint8_t inner[kInnerHeaderBytes] = {static_cast<std::uint8_t>(InnerKind::kPeers), 0, 0,
+                                                 0};
   Enqueue(id, inner, body, false);
 }
 
@@ -73,7 +73,8 @@ void Tunnel::FlushFamily(int family) noexcept {
   const std::int64_t now = Clock::now().time_since_epoch().count();
   std::size_t i = 0;
   while (i < q.n) {
-    const int sent = fd < 0 ? -1 : sendmmsg(fd, &q.msgs[i], static_cast<unsigned>(q.n - i), MSG_DONTWAIT);
+    const int sent =
+        fd < 0 ? -1 : sendmmsg(fd, &q.msgs[i], static_cast<unsigned>(q.n - i), MSG_DONTWAIT);
     if (sent > 0) {
       for (std::size_t k = i; k < i + static_cast<std::size_t>(sent); ++k) {
         Peer& p = peers_[q.peer[k]];

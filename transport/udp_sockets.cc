@@ -57,7 +57,8 @@ boost::system::result<UdpSockets> UdpSockets::Open(const HostPort& listen) {
   } else {
     std::string err;
     auto r = Resolve(listen, &err);
-    if (r.empty()) return boost::system::error_code(EADDRNOTAVAIL, boost::system::system_category());
+    if (r.empty())
+      return boost::system::error_code(EADDRNOTAVAIL, boost::system::system_category());
     locals.push_back(r.front());
   }
   UdpSockets s;
@@ -65,8 +66,7 @@ boost::system::result<UdpSockets> UdpSockets::Open(const HostPort& listen) {
     boost::system::error_code ec;
     const int fd = OpenOne(local, &ec);
     // A host without IPv6 still serves IPv4 when listening on the wildcard.
-    if (fd < 0 && listen.host.empty() && local.family() == AF_INET6 &&
-        ec.value() == EAFNOSUPPORT)
+    if (fd < 0 && listen.host.empty() && local.family() == AF_INET6 && ec.value() == EAFNOSUPPORT)
       continue;
     if (fd < 0) return ec;
     s.fds_.push_back(fd);

@@ -6,11 +6,11 @@
 // frame of 1514 bytes crosses an underlay of MTU 1500 with no guest configuration.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <boost/system/result.hpp>
 #include <span>
 #include <vector>
-
-#include <sys/socket.h>
 
 #include "transport/endpoint.h"
 

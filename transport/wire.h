@@ -112,9 +112,9 @@ inline std::uint32_t ReceiverOf(std::span<const std::uint8_t> pkt) noexcept {
 struct InitiationPayload {
   static constexpr std::uint8_t kVersion = 1;
   std::uint8_t version = kVersion;
-  std::uint8_t ciphers = 0;       // bit 0: ChaCha20-Poly1305, bit 1: AES-256-GCM
-  std::uint32_t sender = 0;       // the initiator's session index
-  std::uint64_t timestamp = 0;    // initiator's wall clock, ns since the epoch (replay defence)
+  std::uint8_t ciphers = 0;     // bit 0: ChaCha20-Poly1305, bit 1: AES-256-GCM
+  std::uint32_t sender = 0;     // the initiator's session index
+  std::uint64_t timestamp = 0;  // initiator's wall clock, ns since the epoch (replay defence)
 
   std::array<std::uint8_t, kInitiationPayloadBytes> Encode() const noexcept {
     std::array<std::uint8_t, kInitiationPayloadBytes> b{};
@@ -132,7 +132,7 @@ struct InitiationPayload {
 
 // Plaintext of the response (Noise payload of message 2).
 struct ResponsePayload {
-  std::uint8_t cipher = 0;  // the chosen cipher: 0 ChaCha20-Poly1305, 1 AES-256-GCM
+  std::uint8_t cipher = 0;   // the chosen cipher: 0 ChaCha20-Poly1305, 1 AES-256-GCM
   std::uint32_t sender = 0;  // the responder's session index
 
   std::array<std::uint8_t, kResponsePayloadBytes> Encode() const noexcept {

@@ -30,8 +30,9 @@ class ControlServer {
 
   // Binds `path` (mode 0660, parent directory created 0755 if missing). A live server on the
   // path is an error; a stale socket file left by a dead one is removed.
-  static boost::system::result<std::unique_ptr<ControlServer>> Create(
-      boost::asio::io_context& io, const std::string& path, Handler handler);
+  static boost::system::result<std::unique_ptr<ControlServer>> Create(boost::asio::io_context& io,
+                                                                      const std::string& path,
+                                                                      Handler handler);
   // Closes the listener and every connection and unlinks the socket file. Call it on the
   // io_context's thread (or while nothing runs the io_context); `io` must outlive the server.
   ~ControlServer();

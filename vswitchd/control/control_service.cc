@@ -41,7 +41,8 @@ void FillCounters(const core::PortCounters& c, Counters* out) {
   out->set_tx_frames(c.tx_frames);
   out->set_tx_bytes(c.tx_bytes);
   for (std::size_t d = 0; d < core::kDropCount; ++d)
-    if (c.drops[d] != 0) (*out->mutable_drops())[core::DropName(static_cast<core::Drop>(d))] = c.drops[d];
+    if (c.drops[d] != 0)
+      (*out->mutable_drops())[core::DropName(static_cast<core::Drop>(d))] = c.drops[d];
 }
 
 void FillVlan(const core::PortVlan& v, Port* out) {
@@ -90,11 +91,16 @@ Response ControlService::Handle(const Request& request) {
   const NetworkHandle* net = Find(request.network(), &err);
   if (net == nullptr) return Error(err);
   switch (request.command_case()) {
-    case Request::kPorts: return Ports(*net);
-    case Request::kFdb: return Fdb(*net);
-    case Request::kPortSet: return PortSet(*net, request.port_set());
-    case Request::kPeers: return Peers(*net);
-    default: return Error("unknown command");
+    case Request::kPorts:
+      return Ports(*net);
+    case Request::kFdb:
+      return Fdb(*net);
+    case Request::kPortSet:
+      return PortSet(*net, request.port_set());
+    case Request::kPeers:
+      return Peers(*net);
+    default:
+      return Error("unknown command");
   }
 }
 
@@ -103,9 +109,9 @@ Response ControlService::Status() {
   vdemesh::control::Status* s = r.mutable_status();
   s->set_version(VDEMESH_VERSION);
   s->set_pid(static_cast<std::uint32_t>(getpid()));
-  s->set_uptime_seconds(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
-                                                       std::chrono::steady_clock::now() - start_)
-                                                       .count()));
+  s->set_uptime_seconds(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start_)
+          .count()));
   for (const auto& net : networks_) {
     auto snap = RunOnShard(*net.shard, [dp = net.datapath] { return dp->TakeSnapshot(false); });
     if (!snap) return Error("the datapath did not answer in time");
@@ -140,16 +146,18 @@ void ControlService::FillOverlay(vdemesh::control::Status* status) {
   o->set_public_key(crypto::EncodePublicKey(overlay_.peers->public_key()));
   o->set_fingerprint(crypto::Fingerprint(overlay_.peers->public_key()));
   for (const auto& e : overlay_.sockets->LocalEndpoints()) o->add_listen(e.ToString());
-  auto tunnel_drops = RunOnShard(*networks_.front().shard,
-                                 [t = overlay_.tunnel] { return t->drops(); });
+  auto tunnel_drops =
+      RunOnShard(*networks_.front().shard, [t = overlay_.tunnel] { return t->drops(); });
   auto& drops = *o->mutable_drops();
   if (tunnel_drops)
     for (std::size_t d = 0; d < transport::kTunnelDropCount; ++d)
       if ((*tunnel_drops)[d] != 0)
-        drops[transport::TunnelDropName(static_cast<transport::TunnelDrop>(d))] = (*tunnel_drops)[d];
+        drops[transport::TunnelDropName(static_cast<transport::TunnelDrop>(d))] =
+            (*tunnel_drops)[d];
   const auto& hs = overlay_.peers->handshaker().drops();
   for (std::size_t d = 0; d < transport::kHandshakeDropCount; ++d)
-    if (hs[d] != 0) drops[transport::HandshakeDropName(static_cast<transport::HandshakeDrop>(d))] = hs[d];
+    if (hs[d] != 0)
+      drops[transport::HandshakeDropName(static_cast<transport::HandshakeDrop>(d))] = hs[d];
 }
 
 Response ControlService::Peers(const NetworkHandle& net) {
@@ -179,7 +187,8 @@ Response ControlService::Peers(const NetworkHandle& net) {
     p->set_tx_frames(c.tx_frames);
     for (std::size_t d = 0; d < transport::kTunnelDropCount; ++d)
       if (c.drops[d] != 0)
-        (*p->mutable_drops())[transport::TunnelDropName(static_cast<transport::TunnelDrop>(d))] = c.drops[d];
+        (*p->mutable_drops())[transport::TunnelDropName(static_cast<transport::TunnelDrop>(d))] =
+            c.drops[d];
   }
   return r;
 }

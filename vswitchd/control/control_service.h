@@ -25,7 +25,7 @@ namespace vdemesh::transport {
 class PeerManager;
 class Tunnel;
 class UdpSockets;
-}
+}  // namespace vdemesh::transport
 
 namespace vdemesh::control {
 

@@ -13,17 +13,17 @@
 
 namespace vdemesh::core {
 
-inline constexpr std::size_t kEthHeaderBytes = 14;   // dst, src, ethertype
-inline constexpr std::size_t kVlanTagBytes = 4;      // TPID 0x8100 + TCI
-inline constexpr std::size_t kMacPairBytes = 12;     // dst + src: where a tag is inserted
+inline constexpr std::size_t kEthHeaderBytes = 14;  // dst, src, ethertype
+inline constexpr std::size_t kVlanTagBytes = 4;     // TPID 0x8100 + TCI
+inline constexpr std::size_t kMacPairBytes = 12;    // dst + src: where a tag is inserted
 inline constexpr std::uint16_t kTpid8021Q = 0x8100;
 inline constexpr std::size_t kMaxFrameBytes = 9234;  // VDE_ETHBUFSIZE of vdeplug4: 9216 + 18
 
 struct EthernetHeader {
   MacAddress dst;
   MacAddress src;
-  bool tagged = false;       // carries an 802.1Q tag right after the MAC pair
-  std::uint16_t vid = 0;     // VLAN id of the tag (0 = priority tag only)
+  bool tagged = false;    // carries an 802.1Q tag right after the MAC pair
+  std::uint16_t vid = 0;  // VLAN id of the tag (0 = priority tag only)
 
   // nullopt when the frame is shorter than an Ethernet header, or a tag is cut short.
   static std::optional<EthernetHeader> Parse(std::span<const std::uint8_t> frame) noexcept {

@@ -9,25 +9,38 @@ namespace vdemesh::core {
 
 const char* DropName(Drop d) noexcept {
   switch (d) {
-    case Drop::kTooShort: return "too_short";
-    case Drop::kTooLong: return "too_long";
-    case Drop::kVlanNotAllowed: return "vlan_not_allowed";
-    case Drop::kUntaggedOnTrunk: return "untagged_on_trunk";
-    case Drop::kBadSourceMac: return "bad_source_mac";
-    case Drop::kSamePort: return "same_port";
-    case Drop::kTxFull: return "tx_full";
-    case Drop::kTxError: return "tx_error";
-    case Drop::kCount: break;
+    case Drop::kTooShort:
+      return "too_short";
+    case Drop::kTooLong:
+      return "too_long";
+    case Drop::kVlanNotAllowed:
+      return "vlan_not_allowed";
+    case Drop::kUntaggedOnTrunk:
+      return "untagged_on_trunk";
+    case Drop::kBadSourceMac:
+      return "bad_source_mac";
+    case Drop::kSamePort:
+      return "same_port";
+    case Drop::kTxFull:
+      return "tx_full";
+    case Drop::kTxError:
+      return "tx_error";
+    case Drop::kCount:
+      break;
   }
   return "unknown";
 }
 
 const char* SwitchDropName(SwitchDrop d) noexcept {
   switch (d) {
-    case SwitchDrop::kFdbFull: return "fdb_full";
-    case SwitchDrop::kPeerBadFrame: return "peer_bad_frame";
-    case SwitchDrop::kPeerSplitHorizon: return "peer_split_horizon";
-    case SwitchDrop::kCount: break;
+    case SwitchDrop::kFdbFull:
+      return "fdb_full";
+    case SwitchDrop::kPeerBadFrame:
+      return "peer_bad_frame";
+    case SwitchDrop::kPeerSplitHorizon:
+      return "peer_split_horizon";
+    case SwitchDrop::kCount:
+      break;
   }
   return "unknown";
 }
@@ -55,9 +68,12 @@ Forwarding SwitchCore::Ingress(std::uint32_t in, std::span<std::uint8_t>* frame,
 
   Forwarding fwd;
   switch (port.vlan.Classify(hdr->tagged, hdr->vid, &fwd.vlan)) {
-    case VlanVerdict::kAccept: break;
-    case VlanVerdict::kNotAllowed: return Drop(c, Drop::kVlanNotAllowed);
-    case VlanVerdict::kUntaggedOnTrunk: return Drop(c, Drop::kUntaggedOnTrunk);
+    case VlanVerdict::kAccept:
+      break;
+    case VlanVerdict::kNotAllowed:
+      return Drop(c, Drop::kVlanNotAllowed);
+    case VlanVerdict::kUntaggedOnTrunk:
+      return Drop(c, Drop::kUntaggedOnTrunk);
   }
   if (hdr->src.IsMulticast() || hdr->src.IsZero()) return Drop(c, Drop::kBadSourceMac);
   if (hdr->tagged) {

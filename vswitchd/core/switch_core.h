@@ -37,9 +37,9 @@ const char* DropName(Drop d) noexcept;
 
 // Switch-wide drops, not attributable to one port's traffic rules.
 enum class SwitchDrop : std::uint8_t {
-  kFdbFull,          // a new MAC could not be learned: the table is at its bound
-  kPeerBadFrame,     // a frame from a peer that is too short or long, or has a bad VLAN/source
-  kPeerSplitHorizon, // a frame from a peer for a MAC behind another peer: never re-sent
+  kFdbFull,           // a new MAC could not be learned: the table is at its bound
+  kPeerBadFrame,      // a frame from a peer that is too short or long, or has a bad VLAN/source
+  kPeerSplitHorizon,  // a frame from a peer for a MAC behind another peer: never re-sent
   kCount
 };
 inline constexpr std::size_t kSwitchDropCount = static_cast<std::size_t>(SwitchDrop::kCount);

@@ -5,12 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <cstring>
-#include <algorithm>
 #include <fstream>
 #include <future>
 #include <memory>
@@ -37,12 +37,12 @@ class ShardSink final : public vde::EndpointSink {
  public:
   ShardSink(asio::io_context& shard, datapath::NetworkDatapath* dp) : shard_(shard), dp_(dp) {}
   void OnEndpointOpened(const vde::EndpointInfo& info, int fd) override {
-    asio::post(shard_, [dp = dp_, port = info.port, id = info.id, fd] {
-      dp->AddEndpoint(port, id, fd);
-    });
+    asio::post(shard_,
+               [dp = dp_, port = info.port, id = info.id, fd] { dp->AddEndpoint(port, id, fd); });
   }
   void OnEndpointClosed(const vde::EndpointInfo& info) override {
-    asio::post(shard_, [dp = dp_, port = info.port, id = info.id] { dp->RemoveEndpoint(port, id); });
+    asio::post(shard_,
+               [dp = dp_, port = info.port, id = info.id] { dp->RemoveEndpoint(port, id); });
   }
 
  private:
@@ -161,9 +161,8 @@ void Daemon::StartNetwork(const NetworkOptions& o) {
       close(*fd);
       throw std::runtime_error("--tap " + o.tap + ": no free port");
     }
-    asio::post(shard_.context(), [dp = n.datapath.get(), port = *n.tap_port, fd = *fd] {
-      dp->AddTap(port, fd);
-    });
+    asio::post(shard_.context(),
+               [dp = n.datapath.get(), port = *n.tap_port, fd = *fd] { dp->AddTap(port, fd); });
   }
   if (tunnel != nullptr) overlay_->AddNetwork(o, n.datapath.get());
   Logger("daemon")->info("network {}: switch {} ({} ports{}{}{})", o.name, o.dir, o.numports,
@@ -181,14 +180,16 @@ void Daemon::Start() {
 
   std::vector<control::NetworkHandle> handles;
   for (auto& n : networks_)
-    handles.push_back({n->options, n->vde.get(), n->datapath.get(), &shard_.context(), n->tap_port});
+    handles.push_back(
+        {n->options, n->vde.get(), n->datapath.get(), &shard_.context(), n->tap_port});
   control::OverlayHandle overlay_handle{overlay_ ? &overlay_->peers() : nullptr,
                                         overlay_ ? &overlay_->sockets() : nullptr,
                                         overlay_ ? overlay_->tunnel() : nullptr};
   service_ = std::make_unique<control::ControlService>(std::move(handles), overlay_handle,
                                                        std::chrono::steady_clock::now());
   auto server = control::ControlServer::Create(
-      control_, options_.control, [this](const control::Request& r) { return service_->Handle(r); });
+      control_, options_.control,
+      [this](const control::Request& r) { return service_->Handle(r); });
   if (!server) {
     if (server.error() == asio::error::address_in_use)
       throw std::runtime_error("control socket " + options_.control +
@@ -209,8 +210,7 @@ void Daemon::Start() {
     Logger("daemon")->info("signal {} received, shutting down", signo);
     control_.stop();
   });
-  Logger("daemon")->info("vswitchd {} ready, control socket {}", VDEMESH_VERSION,
-                         options_.control);
+  Logger("daemon")->info("vswitchd {} ready, control socket {}", VDEMESH_VERSION, options_.control);
 }
 
 // Order matters: stop taking requests, unplug clients (removing their sockets), then destroy

@@ -24,7 +24,7 @@ using Apply = void (*)(const std::string& value, DaemonOptions& d, NetworkOption
 struct OptionSpec {
   const char* name;
   char short_name;
-  bool network;     // belongs to a network (section) rather than to the daemon
+  bool network;  // belongs to a network (section) rather than to the daemon
   bool has_value;
   Apply apply;
   const char* help;
@@ -68,8 +68,8 @@ const OptionSpec kOptions[] = {
      "number of ports (default 32)"},
     {"max-frame", 0, true, true,
      [](const std::string& v, DaemonOptions&, NetworkOptions& n) {
-       n.max_frame = ParseNumber(v, 60, core::kMaxFrameBytes - core::kVlanTagBytes, 10,
-                                 "max-frame");
+       n.max_frame =
+           ParseNumber(v, 60, core::kMaxFrameBytes - core::kVlanTagBytes, 10, "max-frame");
      },
      "largest untagged frame in bytes (default 1514; up to 9230 for jumbo frames)"},
     {"fdb-size", 0, true, true,
@@ -146,8 +146,8 @@ const OptionSpec* FindShort(char c) {
   return nullptr;
 }
 
-void ApplyOption(const OptionSpec& o, const std::string& value, DaemonOptions& d,
-                 NetworkOptions& n, const std::string& where) {
+void ApplyOption(const OptionSpec& o, const std::string& value, DaemonOptions& d, NetworkOptions& n,
+                 const std::string& where) {
   try {
     o.apply(value, d, n);
   } catch (const std::invalid_argument& e) {
@@ -173,7 +173,8 @@ void ApplyConfigText(const std::string& text, const std::string& filename, Daemo
     const std::string s = Trim(line.substr(0, line.find('#')));
     if (s.empty()) continue;
     if (s.front() == '[') {
-      if (s.back() != ']' || s.rfind("[network ", 0) != 0 || Trim(s.substr(9, s.size() - 10)).empty())
+      if (s.back() != ']' || s.rfind("[network ", 0) != 0 ||
+          Trim(s.substr(9, s.size() - 10)).empty())
         Fail(where + "expected a section header like [network NAME]");
       const std::string name = Trim(s.substr(9, s.size() - 10));
       for (const auto& n : opts->networks)
@@ -194,8 +195,8 @@ void ApplyConfigText(const std::string& text, const std::string& filename, Daemo
     if (!o->network && section != nullptr)
       Fail(where + key + " is a global setting: put it above the first section");
     NetworkOptions unused;
-    ApplyOption(*o, o->has_value ? Trim(s.substr(eq + 1)) : "", *opts,
-                section ? *section : unused, where);
+    ApplyOption(*o, o->has_value ? Trim(s.substr(eq + 1)) : "", *opts, section ? *section : unused,
+                where);
   }
 }
 

@@ -21,8 +21,8 @@ inline constexpr const char* kRunDir = "/run/vdemesh";
 inline constexpr const char* kDefaultHostKeyPath = "/var/lib/vdemesh/host.key";
 
 struct NetworkOptions {
-  std::string name;   // default: the switch directory's basename
-  std::string dir;    // default: /run/vdemesh/NAME
+  std::string name;  // default: the switch directory's basename
+  std::string dir;   // default: /run/vdemesh/NAME
   mode_t mode = 0600;
   std::string group;  // empty: the daemon's group
   std::string tap;    // empty: no TAP port
@@ -38,7 +38,7 @@ struct NetworkOptions {
 
 struct DaemonOptions {
   std::string control = kDefaultControlPath;
-  std::string config;   // the file read, if any
+  std::string config;  // the file read, if any
   bool daemonize = false;
   std::string pidfile;  // default with --daemon: /run/vdemesh/vswitchd.pid
   std::string log_level = "info";

@@ -79,7 +79,8 @@ void Overlay::AddNetwork(const NetworkOptions& o, transport::FrameSink* sink) {
   for (const auto& text : o.peers) {
     const auto hp = transport::ParseHostPort(text, transport::kDefaultPort, &err);
     const auto endpoints = hp ? transport::Resolve(*hp, &err) : std::vector<transport::Endpoint>{};
-    if (endpoints.empty()) throw std::runtime_error("network " + o.name + ": --peer " + text + ": " + err);
+    if (endpoints.empty())
+      throw std::runtime_error("network " + o.name + ": --peer " + text + ": " + err);
     // The first address the resolver offers that one of our sockets can reach.
     for (const auto& e : endpoints) {
       if (sockets_.FdFor(e.family()) >= 0) {

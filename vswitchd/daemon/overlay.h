@@ -12,8 +12,8 @@
 #include "transport/peer_manager.h"
 #include "transport/tunnel.h"
 #include "transport/udp_sockets.h"
-#include "vswitchd/datapath/shard.h"
 #include "vswitchd/daemon/options.h"
+#include "vswitchd/datapath/shard.h"
 
 namespace vdemesh::daemon {
 

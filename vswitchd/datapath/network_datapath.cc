@@ -102,7 +102,8 @@ Snapshot NetworkDatapath::TakeSnapshot(bool with_fdb) const {
   for (std::uint32_t p = 0; p < core_.numports(); ++p) {
     const core::PortVlan& v = core_.port_vlan(p);
     const bool configured = v.is_trunk() || v.access_vlan() != default_vlan.access_vlan();
-    if (core_.active(p) || configured) s.ports.push_back({p, core_.active(p), v, core_.counters(p)});
+    if (core_.active(p) || configured)
+      s.ports.push_back({p, core_.active(p), v, core_.counters(p)});
   }
   const auto now = core::Clock::now();
   if (with_fdb) core_.fdb().ForEach(now, [&](const auto& e) { s.fdb.push_back(e); });

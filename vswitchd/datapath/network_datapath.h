@@ -57,7 +57,9 @@ class NetworkDatapath final : public transport::FrameSink {
   void RemoveEndpoint(std::uint32_t port, std::uint64_t id);
   // Takes ownership of `fd`, a non-blocking TAP file descriptor.
   void AddTap(std::uint32_t port, int fd);
-  void SetPortVlan(std::uint32_t port, const core::PortVlan& vlan) { core_.SetPortVlan(port, vlan); }
+  void SetPortVlan(std::uint32_t port, const core::PortVlan& vlan) {
+    core_.SetPortVlan(port, vlan);
+  }
   // transport::FrameSink: overlay peers of this network come and go (tunnel PeerIds); a
   // removed or silent peer's MACs are forgotten.
   void OnPeerAdded(transport::PeerId peer) override;

@@ -10,13 +10,20 @@ namespace vdemesh::vde {
 
 const char* RequestErrorText(RequestError e) noexcept {
   switch (e) {
-    case RequestError::kNone: return "ok";
-    case RequestError::kTooShort: return "request shorter than request_v3";
-    case RequestError::kTooLong: return "request longer than request_v3";
-    case RequestError::kBadMagic: return "bad magic (not a VDE client)";
-    case RequestError::kBadVersion: return "unsupported protocol version (need 3)";
-    case RequestError::kBadType: return "unknown request type";
-    case RequestError::kBadSocket: return "bad client socket address";
+    case RequestError::kNone:
+      return "ok";
+    case RequestError::kTooShort:
+      return "request shorter than request_v3";
+    case RequestError::kTooLong:
+      return "request longer than request_v3";
+    case RequestError::kBadMagic:
+      return "bad magic (not a VDE client)";
+    case RequestError::kBadVersion:
+      return "unsupported protocol version (need 3)";
+    case RequestError::kBadType:
+      return "unknown request type";
+    case RequestError::kBadSocket:
+      return "bad client socket address";
   }
   return "unknown";
 }
@@ -61,8 +68,7 @@ RequestError ParseRequest(std::span<const std::uint8_t> msg, Request* out) {
   if (!out->abstract && name_len == sizeof req.sock.sun_path) return RequestError::kBadSocket;
   out->client = req.sock;
 
-  out->description =
-      PrintableDescription(req.description, msg.size() - kRequestFixedBytes);
+  out->description = PrintableDescription(req.description, msg.size() - kRequestFixedBytes);
   return RequestError::kNone;
 }
 

@@ -16,12 +16,12 @@ namespace vdemesh::vde {
 
 enum class RequestError : std::uint8_t {
   kNone,
-  kTooShort,     // less than the fixed part (122 bytes)
-  kTooLong,      // more than a whole request_v3 (250 bytes)
+  kTooShort,  // less than the fixed part (122 bytes)
+  kTooLong,   // more than a whole request_v3 (250 bytes)
   kBadMagic,
-  kBadVersion,   // e.g. version 2 (pre-2007 libvdeplug)
-  kBadType,      // a request type other than NEW_CONTROL / NEW_PORT0
-  kBadSocket,    // not AF_UNIX, empty, or a path without NUL
+  kBadVersion,  // e.g. version 2 (pre-2007 libvdeplug)
+  kBadType,     // a request type other than NEW_CONTROL / NEW_PORT0
+  kBadSocket,   // not AF_UNIX, empty, or a path without NUL
 };
 const char* RequestErrorText(RequestError e) noexcept;
 
@@ -30,9 +30,9 @@ struct Request {
   // NEW_PORT0 (vdeplug's "port -1") asks for port 0 itself.
   std::uint32_t port = 0;
   bool wants_port0 = false;
-  struct sockaddr_un client{};  // the client's datagram socket, validated
-  bool abstract = false;        // client is in the abstract namespace (sun_path[0] == 0)
-  std::string description;      // printable ASCII, at most 128 characters
+  struct sockaddr_un client {};  // the client's datagram socket, validated
+  bool abstract = false;         // client is in the abstract namespace (sun_path[0] == 0)
+  std::string description;       // printable ASCII, at most 128 characters
 
   std::string ClientName() const;  // the path, or "@name" for an abstract socket
 };

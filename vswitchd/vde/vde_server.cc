@@ -84,7 +84,11 @@ struct VdeServer::Impl : std::enable_shared_from_this<Impl> {
   };
 
   Impl(asio::io_context& io, const Options& o, EndpointSink* s)
-      : io(io), options(o), sink(s), acceptor(io), ports(o.numports + 1),
+      : io(io),
+        options(o),
+        sink(s),
+        acceptor(io),
+        ports(o.numports + 1),
         log(daemon::Logger("vde")) {}
 
   error_code Listen();
@@ -93,8 +97,7 @@ struct VdeServer::Impl : std::enable_shared_from_this<Impl> {
   awaitable<bool> ReadRequest(stream_protocol::socket& sock, Request* req, std::string* why);
   std::optional<std::uint32_t> AcquirePort(const Request& req, uid_t uid, std::string* why);
   void ReleasePort(std::uint32_t port);
-  int CreateDataSocket(const Request& req, const ucred& cred, EndpointInfo* info,
-                       std::string* why);
+  int CreateDataSocket(const Request& req, const ucred& cred, EndpointInfo* info, std::string* why);
   void Shutdown();
 
   asio::io_context& io;
@@ -114,8 +117,7 @@ struct VdeServer::Impl : std::enable_shared_from_this<Impl> {
 error_code VdeServer::Impl::Listen() {
   const std::string& dir = options.dir;
   ctl_path = dir + "/ctl";
-  if (ctl_path.size() >= sizeof(sockaddr_un::sun_path))
-    return asio::error::name_too_long;
+  if (ctl_path.size() >= sizeof(sockaddr_un::sun_path)) return asio::error::name_too_long;
   // The directory is searchable by whoever may read the sockets (vde_switch's -m convention).
   const mode_t dir_mode = options.mode | ((options.mode & 0444) >> 2) | 0700;
   if (mkdir(dir.c_str(), dir_mode) == 0) {
@@ -157,8 +159,7 @@ awaitable<void> VdeServer::Impl::AcceptLoop() {
       continue;
     }
     if (connections >= options.max_connections) {
-      VDEMESH_LOG_LIMITED(log, spdlog::level::warn, "{}: too many clients, refusing one",
-                          ctl_path);
+      VDEMESH_LOG_LIMITED(log, spdlog::level::warn, "{}: too many clients, refusing one", ctl_path);
       continue;  // the socket closes as it goes out of scope
     }
     ++connections;
@@ -170,7 +171,7 @@ awaitable<void> VdeServer::Impl::AcceptLoop() {
 // Reads one request_v3. libvdeplug sends it with one send(), but a stream may split it, so the
 // fixed part is read until complete; the description is whatever follows in the same burst.
 awaitable<bool> VdeServer::Impl::ReadRequest(stream_protocol::socket& sock, Request* req,
-                                            std::string* why) {
+                                             std::string* why) {
   std::array<std::uint8_t, kRequestMaxBytes + 1> buf;  // one extra byte reveals an oversize
   std::size_t got = 0;
   asio::steady_timer deadline(io, kRequestTimeout);
@@ -182,8 +183,8 @@ awaitable<bool> VdeServer::Impl::ReadRequest(stream_protocol::socket& sock, Requ
                                                  kUseAwaitable);
     if (ec) {
       *why = ec == asio::error::operation_aborted ? "no request within 5 s"
-             : got == 0                            ? kClosedEarly
-                                                   : "closed in the middle of a request";
+             : got == 0                           ? kClosedEarly
+                                                  : "closed in the middle of a request";
       if (got == 0 || ec == asio::error::operation_aborted) co_return false;
       break;  // parse what arrived: it will be reported as truncated
     }
@@ -308,16 +309,16 @@ awaitable<void> VdeServer::Impl::Serve(std::shared_ptr<stream_protocol::socket> 
     if (fd >= 0) close(fd);
     // A connect-and-close is a liveness probe (ours at start-up, or a script's), not an error.
     const auto level = why == kClosedEarly ? spdlog::level::debug : spdlog::level::warn;
-    VDEMESH_LOG_LIMITED(log, level, "{}: refused client pid={} uid={}: {}", options.dir,
-                        cred.pid, cred.uid, why);
+    VDEMESH_LOG_LIMITED(log, level, "{}: refused client pid={} uid={}: {}", options.dir, cred.pid,
+                        cred.uid, why);
     --connections;
     co_return;
   }
   sockaddr_un reply{};
   reply.sun_family = AF_UNIX;
   std::strncpy(reply.sun_path, info.data_path.c_str(), sizeof reply.sun_path - 1);
-  auto [wec, wn] = co_await asio::async_write(*sock, asio::buffer(&reply, sizeof reply),
-                                              kUseAwaitable);
+  auto [wec, wn] =
+      co_await asio::async_write(*sock, asio::buffer(&reply, sizeof reply), kUseAwaitable);
   if (!wec && !shut_down) {
     clients[info.id] = {info, sock};
     sink->OnEndpointOpened(info, fd);

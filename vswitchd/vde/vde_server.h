@@ -45,8 +45,8 @@ class VdeServer {
  public:
   struct Options {
     std::string dir;
-    mode_t mode = 0600;               // sockets; the directory gets x where it has r
-    std::optional<gid_t> group;       // chown of the directory and sockets
+    mode_t mode = 0600;          // sockets; the directory gets x where it has r
+    std::optional<gid_t> group;  // chown of the directory and sockets
     std::uint32_t numports = 32;
     std::size_t max_connections = 4096;  // pending + plugged clients
   };
@@ -54,8 +54,8 @@ class VdeServer {
   // Prepares DIR (refusing one that a live switch serves, clearing a dead one's sockets) and
   // starts listening on DIR/ctl.
   static boost::system::result<std::unique_ptr<VdeServer>> Create(boost::asio::io_context& io,
-                                                                   const Options& options,
-                                                                   EndpointSink* sink);
+                                                                  const Options& options,
+                                                                  EndpointSink* sink);
   ~VdeServer();  // closes every client and removes the sockets it created
   VdeServer(const VdeServer&) = delete;
   VdeServer& operator=(const VdeServer&) = delete;
