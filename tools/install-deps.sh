@@ -9,6 +9,7 @@ packages=(
   libvdeplug-dev vdeplug vde2
   libgtest-dev googletest
   iproute2 iputils-ping iperf3 tcpdump procps kmod
+  qemu-system-x86 busybox-static cpio xz-utils
 )
 
 missing=()

@@ -8,8 +8,12 @@
 //   reject            a session older than kRejectAfterTime is never used again
 //   keepalive         an empty data packet after kKeepaliveInterval without sending anything,
 //                     so NAT mappings stay and the far side sees us alive
-//   unanswered        we sent but heard nothing for kUnansweredAfter since the last sign of
-//                     life: the far side may have restarted, so a new handshake starts
+//   unconfirmed       keys we initiated got no packet from the responder in kConfirmTimeout
+//                     (its confirming keepalive was lost): a new handshake starts
+//   passive keepalive a frame received and nothing sent back for kPassiveKeepalive: an empty
+//                     data packet, so the sender of one-way traffic hears from us
+//   unanswered        a frame sent and nothing at all received for kUnansweredAfter: the far
+//                     side may have restarted and lost the session, so a new handshake starts
 //   dead peer         nothing authenticated received for kDeadAfter while sessions exist: the
 //                     peer is down, its MACs are flushed, and handshakes are retried
 //   wipe              every key of a peer is wiped after kWipeAfter (3 rekey periods) without a
@@ -34,7 +38,9 @@ inline constexpr auto kHandshakeRetryMax = 30s;
 inline constexpr auto kRekeyAfterTime = 120s;
 inline constexpr auto kRejectAfterTime = 180s;
 inline constexpr auto kKeepaliveInterval = 10s;
-inline constexpr auto kUnansweredAfter = kKeepaliveInterval + 5s;
+inline constexpr auto kPassiveKeepalive = 1s;
+inline constexpr auto kUnansweredAfter = 5s;
+inline constexpr auto kConfirmTimeout = 2s;
 inline constexpr auto kDeadAfter = 30s;
 inline constexpr auto kWipeAfter = 3 * kRekeyAfterTime;
 // The message limits belong to the keys (crypto/constants.h): one copy of them.

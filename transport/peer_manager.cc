@@ -168,7 +168,9 @@ void PeerManager::TickPeer(Peer& p, TimePoint now) {
   PeerClock& clock = tunnel_->clock(p.id);
   PeerTimes t;
   t.last_rx = FromNs(clock.last_rx.load(std::memory_order_relaxed));
+  t.last_rx_frame = FromNs(clock.last_rx_frame.load(std::memory_order_relaxed));
   t.last_tx = FromNs(clock.last_tx.load(std::memory_order_relaxed));
+  t.unanswered_since = FromNs(clock.unanswered_since.load(std::memory_order_relaxed));
   t.current_created = FromNs(clock.current_created.load(std::memory_order_relaxed));
   t.current_initiator = clock.current_initiator.load(std::memory_order_relaxed);
   t.current_sent = clock.current_sent.load(std::memory_order_relaxed);
@@ -176,6 +178,8 @@ void PeerManager::TickPeer(Peer& p, TimePoint now) {
   t.next_attempt = p.next_attempt;
   t.has_endpoint = p.endpoint.valid();
   t.up = p.up;
+  if (p.unconfirmed && t.current_created == p.unconfirmed) p.unconfirmed.reset();
+  t.unconfirmed_since = p.unconfirmed;
   const PeerAction a = NextAction(t, now);
   const PeerId id = p.id;
   if (a.expire_keys) asio::post(shard_, [tn = tunnel_, id, now] { tn->ExpireKeys(id, now); });
@@ -189,7 +193,10 @@ void PeerManager::TickPeer(Peer& p, TimePoint now) {
       tn->Flush();
     });
   if (a.declare_down) SetUp(p, false, "no packet for 30 s");
-  if (a.start_handshake) StartHandshake(p, now);
+  if (a.start_handshake) {
+    p.unconfirmed.reset();
+    StartHandshake(p, now);
+  }
   // A peer learned only through exchange that stays unreachable is forgotten.
   if (!p.bootstrap && !p.up && !p.last_handshake && p.attempts > 8) RemovePeer(id);
 }
@@ -237,8 +244,13 @@ void PeerManager::HandleHandshake(const Endpoint& from, const std::vector<std::u
                           from.ToString(), HandshakeDropName(*r.drop));
     return;
   }
-  if (!r.reply.empty()) sockets_.SendTo(from, r.reply);
-  if (r.completed) OnCompleted(std::move(*r.completed));
+  if (r.completed) {
+    // As initiator, r.reply is the final message: it goes out only after our keys are in the
+    // datapath, or the responder's confirming keepalive could arrive before them and be lost.
+    OnCompleted(std::move(*r.completed), std::move(r.reply));
+  } else if (!r.reply.empty()) {
+    sockets_.SendTo(from, r.reply);
+  }
 }
 
 PeerManager::Peer* PeerManager::PeerFor(const Handshaker::Completed& c) {
@@ -251,7 +263,7 @@ PeerManager::Peer* PeerManager::PeerFor(const Handshaker::Completed& c) {
   return nullptr;
 }
 
-void PeerManager::OnCompleted(Handshaker::Completed c) {
+void PeerManager::OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t> final_msg) {
   Peer* p = PeerFor(c);
   if (p == nullptr) {
     if (peers_.size() >= kMaxPeers) return;
@@ -282,8 +294,12 @@ void PeerManager::OnCompleted(Handshaker::Completed c) {
   p->next_attempt = std::chrono::steady_clock::now() + kHandshakeRetryMin;
   p->last_handshake = std::chrono::steady_clock::now();
   c.keys->peer = p->id;
-  asio::post(shard_, [tn = tunnel_, id = p->id, kp = std::move(c.keys), e = c.endpoint]() mutable {
+  // Initiator keys wait for the responder's keepalive; if it never comes, try again soon.
+  if (c.keys->initiator) p->unconfirmed = c.keys->created;
+  asio::post(shard_, [tn = tunnel_, id = p->id, kp = std::move(c.keys), e = c.endpoint,
+                      final_msg = std::move(final_msg), &sockets = sockets_]() mutable {
     tn->InstallKeypair(id, std::move(kp), e);
+    if (!final_msg.empty()) sockets.SendTo(e, final_msg);
   });
   log_->debug("network {}: handshake with {} complete", networks_[p->network].config.name,
               Name(*p));

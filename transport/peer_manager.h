@@ -85,6 +85,8 @@ class PeerManager final : public TunnelEvents {
     std::chrono::steady_clock::time_point next_attempt{};
     std::optional<std::chrono::steady_clock::time_point> last_handshake;
     std::uint64_t last_init_timestamp = 0;  // freshest initiation accepted from it
+    // Keys we initiated that the responder has not confirmed yet (their creation time).
+    std::optional<std::chrono::steady_clock::time_point> unconfirmed;
   };
   struct Network {
     NetworkConfig config;
@@ -95,7 +97,7 @@ class PeerManager final : public TunnelEvents {
   void TickPeer(Peer& p, std::chrono::steady_clock::time_point now);
   void StartHandshake(Peer& p, std::chrono::steady_clock::time_point now);
   void HandleHandshake(const Endpoint& from, const std::vector<std::uint8_t>& pkt);
-  void OnCompleted(Handshaker::Completed c);
+  void OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t> final_msg);
   Peer* PeerFor(const Handshaker::Completed& c);
   Peer& AddPeer(int network, std::optional<crypto::PublicKey> key, const Endpoint& endpoint,
                 bool bootstrap);

@@ -72,6 +72,7 @@ void Tunnel::ProcessData(std::span<std::uint8_t> pkt, const Endpoint& from) noex
   ++peer.counters.rx_packets;
   peer.counters.rx_bytes += pkt.size();
   peer.clock.last_rx.store(now_.time_since_epoch().count(), std::memory_order_relaxed);
+  peer.clock.unanswered_since.store(0, std::memory_order_relaxed);
   if (kp == peer.next.get()) Promote(peer);
   // SECURITY: roaming only after the tag and the replay window passed, so a replayed packet
   // from another address cannot redirect the peer's traffic.
@@ -90,6 +91,7 @@ void Tunnel::Deliver(Peer& peer, PeerId id, std::span<std::uint8_t> plain) noexc
   switch (static_cast<InnerKind>(plain[0])) {
     case InnerKind::kFrame:
       ++peer.counters.rx_frames;
+      peer.clock.last_rx_frame.store(now_.time_since_epoch().count(), std::memory_order_relaxed);
       peer.sink->OnTunnelFrame(id, vlan, body, now_);
       if (std::find(sinks_in_batch_.begin(), sinks_in_batch_.end(), peer.sink) ==
           sinks_in_batch_.end())

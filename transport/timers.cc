@@ -21,13 +21,21 @@ PeerAction NextAction(const PeerTimes& t, std::chrono::steady_clock::time_point 
   // The last sign of life: a packet, or the handshake that (re)started the session.
   std::optional<std::chrono::steady_clock::time_point> alive = t.last_rx;
   if (t.last_handshake && (!alive || *t.last_handshake > *alive)) alive = t.last_handshake;
-  // We keep sending but hear nothing back: the far side may have restarted with new keys. A
-  // live peer answers within kKeepaliveInterval (its keepalive), so allow that and some more.
-  const bool unanswered = usable && t.last_tx && (!alive || *t.last_tx - *alive > kUnansweredAfter);
-  const bool want = !usable || stale || unanswered;
+  // We keep sending frames but hear nothing back: the far side may have restarted with new
+  // keys. A live peer answers a frame within kPassiveKeepalive (below), so this is quick.
+  const bool unanswered =
+      usable && t.unanswered_since && now - *t.unanswered_since >= kUnansweredAfter;
+  const bool unconfirmed = t.unconfirmed_since && now - *t.unconfirmed_since >= kConfirmTimeout;
+  const bool want = !usable || stale || unanswered || unconfirmed;
   a.start_handshake = t.has_endpoint && want && now >= t.next_attempt;
 
-  a.send_keepalive = usable && (!t.last_tx || now - *t.last_tx >= kKeepaliveInterval);
+  // Idle: one keepalive per interval. Passive: a frame received and nothing sent since gets
+  // an answer soon, so its sender knows we are alive (keepalives themselves are not answered,
+  // or two idle peers would ping-pong).
+  const bool idle = !t.last_tx || now - *t.last_tx >= kKeepaliveInterval;
+  const bool owe_answer = t.last_rx_frame && (!t.last_tx || *t.last_rx_frame > *t.last_tx) &&
+                          now - *t.last_rx_frame >= kPassiveKeepalive;
+  a.send_keepalive = usable && (idle || owe_answer);
   a.declare_down = t.up && (!alive || now - *alive >= kDeadAfter);
   return a;
 }

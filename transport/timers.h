@@ -13,12 +13,17 @@ namespace vdemesh::transport {
 struct PeerTimes {
   using TimePoint = std::chrono::steady_clock::time_point;
   std::optional<TimePoint> last_rx;          // last authenticated packet from the peer
+  std::optional<TimePoint> last_rx_frame;    // last frame (not a keepalive) from the peer
   std::optional<TimePoint> last_tx;          // last packet sent to the peer
+  std::optional<TimePoint> unanswered_since;  // first frame sent since the last packet received
   std::optional<TimePoint> current_created;  // keys used for sending, if any
   bool current_initiator = false;
   std::uint64_t current_sent = 0;
   std::optional<TimePoint> last_handshake;  // last completed handshake
   TimePoint next_attempt{};                 // earliest time a handshake may start (backoff)
+  // Keys we initiated, waiting for the responder's first packet since then (its keepalive
+  // may have been lost).
+  std::optional<TimePoint> unconfirmed_since;
   bool has_endpoint = false;
   bool up = false;  // we consider the peer reachable
 };

@@ -89,7 +89,10 @@ struct PeerCounters {
 // Written by the shard, read by the control thread's tick. Nanoseconds of Clock; 0 = never.
 struct PeerClock {
   std::atomic<std::int64_t> last_rx{0};          // any authenticated packet
+  std::atomic<std::int64_t> last_rx_frame{0};    // an authenticated frame (not a keepalive)
   std::atomic<std::int64_t> last_tx{0};          // any packet sent
+  // The first frame sent since the last authenticated packet received; 0 once answered.
+  std::atomic<std::int64_t> unanswered_since{0};
   std::atomic<std::int64_t> current_created{0};  // the keys in use for sending
   std::atomic<bool> current_initiator{false};
   std::atomic<std::uint64_t> current_sent{0};
@@ -130,6 +133,13 @@ class Tunnel {
   std::vector<PeerSnapshot> Snapshot() const;
   const std::array<std::uint64_t, kTunnelDropCount>& drops() const { return drops_; }
   PeerClock& clock(PeerId id) { return peers_[id].clock; }
+
+  // The largest frame that reaches `peer` in one unfragmented UDP datagram.
+  std::size_t PathFrameLimit(PeerId peer) const noexcept {
+    const std::size_t ip_udp = peers_[peer].endpoint.family() == AF_INET6 ? 48 : 28;
+    return underlay_mtu_ - ip_udp - kTunnelOverhead;
+  }
+  void set_underlay_mtu(std::size_t mtu) { underlay_mtu_ = mtu; }
 
   // --- data path ---
   // Seals and queues one frame for `peer`; sent at Flush() or when the batch fills.
@@ -177,6 +187,7 @@ class Tunnel {
   std::array<std::uint64_t, kTunnelDropCount> drops_{};
   std::atomic<int> pending_handshakes_{0};
   Clock::time_point now_{};      // read once per received batch
+  std::size_t underlay_mtu_ = 1500;
   std::shared_ptr<bool> alive_;  // handlers queued before destruction check it
 };
 

@@ -57,6 +57,7 @@ void Tunnel::Enqueue(PeerId id, const std::uint8_t* inner_header,
   q.msgs[q.n].msg_hdr.msg_name = const_cast<sockaddr*>(q.dest[q.n].sockaddr_ptr());
   q.msgs[q.n].msg_hdr.msg_namelen = q.dest[q.n].length();
   q.peer[q.n] = id;
+  q.is_frame[q.n] = is_frame;
   ++q.n;
   if (is_frame) ++p.counters.tx_frames;
 }
@@ -81,6 +82,8 @@ void Tunnel::FlushFamily(int family) noexcept {
         ++p.counters.tx_packets;
         p.counters.tx_bytes += q.iov[k].iov_len;
         p.clock.last_tx.store(now, std::memory_order_relaxed);
+        if (q.is_frame[k] && p.clock.unanswered_since.load(std::memory_order_relaxed) == 0)
+          p.clock.unanswered_since.store(now, std::memory_order_relaxed);
       }
       i += static_cast<std::size_t>(sent);
       continue;

@@ -28,6 +28,7 @@ struct UdpTxQueue {
     std::array<iovec, kBatchSize> iov{};
     std::array<Endpoint, kBatchSize> dest;
     std::array<std::uint32_t, kBatchSize> peer{};
+    std::array<bool, kBatchSize> is_frame{};
     std::size_t n = 0;
   };
   Family v4, v6;

@@ -108,6 +108,11 @@ const OptionSpec kOptions[] = {
        d.listen = v;
      },
      "[ADDR]:PORT for the overlay's UDP (default :6655, IPv4 and IPv6)"},
+    {"underlay-mtu", 0, false, true,
+     [](const std::string& v, DaemonOptions& d, NetworkOptions&) {
+       d.underlay_mtu = ParseNumber(v, 1280, 65535, 10, "underlay-mtu");
+     },
+     "MTU of the network between hosts (default 1500); TCP through the overlay is sized to fit"},
     {"host-key", 0, false, true,
      [](const std::string& v, DaemonOptions& d, NetworkOptions&) { d.host_key = v; },
      "this host's private key (default /var/lib/vdemesh/host.key, created if absent)"},

@@ -44,6 +44,7 @@ struct DaemonOptions {
   std::string log_level = "info";
   std::string listen = ":6655";  // [ADDR]:PORT of the overlay's UDP sockets
   std::string host_key = kDefaultHostKeyPath;
+  std::uint32_t underlay_mtu = 1500;  // TCP MSS is clamped so segments fit it unfragmented
   bool help = false;
   bool version = false;
   std::vector<NetworkOptions> networks;

@@ -93,9 +93,11 @@ class NetworkDatapath final : public transport::FrameSink {
   void ProcessBatch(std::uint32_t in, std::size_t n) noexcept;
   // tx.cc
   void Output(std::uint32_t port, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
-  void Forward(const core::Forwarding& fwd, std::span<const std::uint8_t> frame) noexcept;
+  void Forward(const core::Forwarding& fwd, std::span<std::uint8_t> frame) noexcept;
+  // Into the tunnel; a TCP SYN's MSS is clamped to the peer's path first (mss_clamp.h).
+  void ToPeer(transport::PeerId peer, std::uint16_t vlan, std::span<std::uint8_t> frame) noexcept;
   // To every local port of the VLAN except `in` (kNoPort: none), and to the peers if asked.
-  void Flood(std::uint32_t in, std::span<const std::uint8_t> frame, std::uint16_t vlan,
+  void Flood(std::uint32_t in, std::span<std::uint8_t> frame, std::uint16_t vlan,
              bool to_peers) noexcept;
   void Flush(Endpoint& ep) noexcept;
   void FlushAll() noexcept;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "vswitchd/core/mss_clamp.h"
 #include "vswitchd/datapath/network_datapath.h"
 
 namespace vdemesh::datapath {
@@ -25,21 +26,26 @@ void NetworkDatapath::Output(std::uint32_t port, std::span<const std::uint8_t> f
   if (io.tap) WriteTap(*io.tap, frame, tag);
 }
 
-void NetworkDatapath::Forward(const core::Forwarding& fwd,
-                              std::span<const std::uint8_t> frame) noexcept {
+void NetworkDatapath::Forward(const core::Forwarding& fwd, std::span<std::uint8_t> frame) noexcept {
   if (fwd.to.kind == core::Location::Kind::kPort) {
     Output(fwd.to.index, frame, fwd.vlan);
   } else if (tunnel_ != nullptr) {
-    tunnel_->SendFrame(fwd.to.index, fwd.vlan, frame);
+    ToPeer(fwd.to.index, fwd.vlan, frame);
   }
 }
 
-void NetworkDatapath::Flood(std::uint32_t in, std::span<const std::uint8_t> frame,
+void NetworkDatapath::ToPeer(transport::PeerId peer, std::uint16_t vlan,
+                             std::span<std::uint8_t> frame) noexcept {
+  core::ClampTcpMss(frame, tunnel_->PathFrameLimit(peer));
+  tunnel_->SendFrame(peer, vlan, frame);
+}
+
+void NetworkDatapath::Flood(std::uint32_t in, std::span<std::uint8_t> frame,
                             std::uint16_t vlan, bool to_peers) noexcept {
   for (std::uint32_t port : active_ports_)
     if (port != in) Output(port, frame, vlan);
   if (to_peers && tunnel_ != nullptr)
-    for (transport::PeerId peer : peers_) tunnel_->SendFrame(peer, vlan, frame);
+    for (transport::PeerId peer : peers_) ToPeer(peer, vlan, frame);
 }
 
 void NetworkDatapath::Flush(Endpoint& ep) noexcept {

@@ -195,22 +195,21 @@ TEST(NextAction, OnlyAPeerThatIsUpIsDeclaredDown) {
   EXPECT_FALSE(NextAction(t, kT0 + 10 * kDeadAfter).declare_down);
 }
 
-TEST(NextAction, SendingWithoutHearingBackStartsAHandshake) {
-  // Fresh keys (no rekey due), but we have kept sending for twice the keepalive interval and
-  // the peer stayed silent: it may have restarted and lost the session.
-  PeerTimes t = Healthy(kT0, kT0);
-  t.last_tx = kT0 + 2 * kKeepaliveInterval;
-  const Clock::time_point now = *t.last_tx;
-  ASSERT_LT(now - *t.current_created, kRekeyAfterTime);
-  EXPECT_TRUE(NextAction(t, now).start_handshake);
+TEST(NextAction, FramesUnansweredForUnansweredAfterStartAHandshake) {
+  // Fresh keys (no rekey due), but the frames we sent since kT0 + 30s got no packet back: the
+  // peer may have restarted and lost the session.
+  PeerTimes t = Healthy(kT0, kT0 + 30s);
+  t.unanswered_since = kT0 + 30s;
+  t.next_attempt = kT0;
+  ASSERT_LT(kUnansweredAfter + 30s, kRekeyAfterTime);
+  EXPECT_FALSE(NextAction(t, kT0 + 30s + kUnansweredAfter - kOneNs).start_handshake);
+  EXPECT_TRUE(NextAction(t, kT0 + 30s + kUnansweredAfter).start_handshake);
 }
 
-TEST(NextAction, SendingWhileStillHearingBackStartsNoHandshake) {
-  // One keepalive interval between the peer's last packet and our last one is normal.
-  PeerTimes t = Healthy(kT0, kT0);
-  t.last_rx = kT0 + 30s;
-  t.last_tx = kT0 + 30s + kKeepaliveInterval;
-  EXPECT_FALSE(NextAction(t, *t.last_tx).start_handshake);
+TEST(NextAction, AnsweredFramesStartNoHandshake) {
+  PeerTimes t = Healthy(kT0, kT0 + 30s);
+  t.unanswered_since.reset();  // the datapath clears it on every authenticated packet
+  EXPECT_FALSE(NextAction(t, kT0 + 30s + 10 * kUnansweredAfter).start_handshake);
 }
 
 TEST(NextAction, IdleSessionStartsNoHandshakeBeforeRekeyTime) {
@@ -221,10 +220,27 @@ TEST(NextAction, IdleSessionStartsNoHandshakeBeforeRekeyTime) {
 
 TEST(NextAction, UnansweredHandshakeWaitsForNextAttempt) {
   PeerTimes t = Healthy(kT0, kT0);
-  t.last_tx = kT0 + 60s;
+  t.unanswered_since = kT0 + 55s;
   t.next_attempt = kT0 + 61s;
   EXPECT_FALSE(NextAction(t, kT0 + 60s).start_handshake);
   EXPECT_TRUE(NextAction(t, kT0 + 61s).start_handshake);
+}
+
+TEST(NextAction, AReceivedFrameIsAnsweredByAPassiveKeepalive) {
+  PeerTimes t = Healthy(kT0, kT0);
+  t.last_rx_frame = kT0 + 3s;
+  t.last_rx = kT0 + 3s;
+  EXPECT_FALSE(NextAction(t, kT0 + 3s + kPassiveKeepalive - kOneNs).send_keepalive);
+  EXPECT_TRUE(NextAction(t, kT0 + 3s + kPassiveKeepalive).send_keepalive);
+  t.last_tx = kT0 + 3s + kOneNs;  // we sent something after it: nothing owed
+  EXPECT_FALSE(NextAction(t, kT0 + 3s + kPassiveKeepalive).send_keepalive);
+}
+
+TEST(NextAction, AReceivedKeepaliveIsNotAnswered) {
+  PeerTimes t = Healthy(kT0, kT0);
+  t.last_rx = kT0 + 3s;  // a keepalive: last_rx moves, last_rx_frame does not
+  t.last_rx_frame = kT0;
+  EXPECT_FALSE(NextAction(t, kT0 + 3s + kPassiveKeepalive).send_keepalive);
 }
 
 TEST(RetryDelay, DoublesFromOneSecondUpToThirtySeconds) {
@@ -254,6 +270,22 @@ TEST(RetryDelay, JitterScalesTheDelay) {
   // The jitter applies after the cap, so retries of many peers stay spread out.
   EXPECT_NEAR(seconds(RetryDelay(20, 0.8)), 24.0, 1e-6);
   EXPECT_NEAR(seconds(RetryDelay(20, 1.2)), 36.0, 1e-6);
+}
+
+}  // namespace
+}  // namespace vdemesh::transport
+
+namespace vdemesh::transport {
+namespace {
+
+TEST(NextAction, UnconfirmedInitiatorKeysStartAHandshakeAfterTheConfirmTimeout) {
+  PeerTimes t = Healthy(kT0, kT0);
+  t.unconfirmed_since = kT0;
+  t.next_attempt = kT0;
+  EXPECT_FALSE(NextAction(t, kT0 + kConfirmTimeout - kOneNs).start_handshake);
+  EXPECT_TRUE(NextAction(t, kT0 + kConfirmTimeout).start_handshake);
+  t.unconfirmed_since.reset();  // the responder's keepalive arrived
+  EXPECT_FALSE(NextAction(t, kT0 + kConfirmTimeout).start_handshake);
 }
 
 }  // namespace

@@ -1,0 +1,604 @@
+// overlay_test.cc: hosts joined into one L2 segment by vswitchd's encrypted UDP overlay, seen
+// from real guests on three simulated hosts and from a hostile UDP client on the underlay.
+//
+//                 netns "ul" (the underlay): bridge br0, veth ports p1..p4, MTU 1500
+//        +------------------+------------------+------------------+------------------+
+//        | veth             | veth             | veth             | veth
+//  +-----+--------------+ +-+----------------+ +-+----------------+ +-+----------------+
+//  | host hA            | | host hB          | | host hC          | | probe            |
+//  | ul0 10.98.0.1/24   | | ul0 10.98.0.2/24 | | ul0 10.98.0.3/24 | | ul0 10.98.0.9/24 |
+//  | vswitchd :6655     | | vswitchd :6655   | | vswitchd :6655   | | overlay_probe,   |
+//  |  -s swA            | |  -s swB          | |  -s swC          | | tcpdump          |
+//  |  (no --peer)       | |  --peer 10.98.0.1| |  --peer 10.98.0.1| +------------------+
+//  +-----+--------------+ +-+----------------+ +-+----------------+
+//        | swA (a path)     | swB              | swC        B and C learn of each other by
+//  +-----+--------------+ +-+----------------+ +-+----------------+ peer exchange through A.
+//  | guest gA           | | guest gB         | | guest gC         |
+//  | vde_plug swA tap0  | | vde_plug swB tap0| | vde_plug swC tap0|  one namespace each; IPv6
+//  | 10.97.0.1/24       | | 10.97.0.2/24     | | 10.97.0.3/24     |  off, so a quiet guest sends
+//  | 02:00:00:97:00:01  | | ..:02            | | ..:03            |  nothing at all
+//  +--------------------+ +------------------+ +------------------+
+//
+// Each daemon runs inside its host namespace (so its UDP socket is on that host's underlay
+// address); switch dirs and control sockets are paths in the fixture's temp dir. Every test
+// builds its own topology (2 or 3 hosts); namespaces and processes are removed by name and PID
+// at TearDown, even on failure (netns_fixture.h).
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "netns_fixture.h"
+
+#ifndef OVERLAY_PROBE_BIN
+#error "OVERLAY_PROBE_BIN must name the overlay_probe binary"
+#endif
+
+namespace vdemesh::itest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Argv = std::vector<std::string>;
+
+constexpr char kPort[] = "6655";
+constexpr char kProbeIp[] = "10.98.0.9";
+constexpr char kPattern[] = "deadbeefcafebabe0123456789abcdef";  // ping -p: 16 bytes at most
+constexpr auto kMeshTimeout = 20s;
+
+struct Host {
+  std::string name;  // "A"
+  std::string ns;
+  std::string ip;  // on the underlay
+  Argv flags;      // the overlay flags, kept for a restart
+  Switch sw;
+  std::string public_key;
+  std::string fingerprint;
+};
+
+// What overlay_probe sent, by the class the daemon will see (transport::Classify).
+struct ProbeRun {
+  std::uint64_t sent = 0, malformed = 0, handshake = 0, data = 0;
+};
+
+std::string Unhex(const std::string& hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+std::string MacBytes(const std::string& mac) {
+  std::string hex = mac;
+  hex.erase(std::remove(hex.begin(), hex.end(), ':'), hex.end());
+  return Unhex(hex);
+}
+
+class OverlayTest : public NetnsTest {
+ protected:
+  void Must(const Argv& argv) {
+    const CommandResult r = RunCommand(argv, 10s);
+    if (!r.ok())
+      throw FixtureError(argv[0] + " " + argv[1] + "...: " + ::testing::PrintToString(r));
+  }
+
+  // A namespace on the underlay bridge with ul0 = `ip`/24 (the bridge namespace comes first).
+  std::string UnderlayNode(const std::string& ip) {
+    if (ul_.empty()) {
+      ul_ = NewNamespace();
+      Must({"ip", "-n", ul_, "link", "add", "br0", "type", "bridge"});
+      Must({"ip", "-n", ul_, "link", "set", "br0", "up"});
+    }
+    const std::string ns = NewNamespace();
+    const std::string port = "p" + std::to_string(++ul_ports_);
+    Must({"ip", "-n", ns, "link", "add", "ul0", "mtu", "1500", "type", "veth", "peer", "name", port,
+          "netns", ul_});
+    Must({"ip", "-n", ul_, "link", "set", port, "mtu", "1500", "master", "br0", "up"});
+    Must({"ip", "-n", ns, "addr", "add", ip + "/24", "dev", "ul0"});
+    Must({"ip", "-n", ns, "link", "set", "ul0", "up"});
+    return ns;
+  }
+
+  Host& AddHost(const std::string& name, int octet, const std::string& network_key,
+                const Argv& extra = {}) {
+    Host& h = hosts_.emplace_back();
+    h.name = name;
+    h.ip = "10.98.0." + std::to_string(octet);
+    h.ns = UnderlayNode(h.ip);
+    h.flags = {"--network-key", network_key, "--host-key", tmp() + "/host" + name + ".key"};
+    h.flags.insert(h.flags.end(), extra.begin(), extra.end());
+    StartDaemon(h);
+    return h;
+  }
+
+  void StartDaemon(Host& h) {
+    h.sw = StartSwitchInNamespace(h.ns, tmp() + "/sw" + h.name, tmp() + "/ctl" + h.name + ".sock",
+                                  "vswitchd-h" + h.name, h.flags);
+    const control::Status s = StatusOf(h);
+    h.public_key = s.overlay().public_key();
+    h.fingerprint = s.overlay().fingerprint();
+  }
+
+  // A guest namespace with IPv6 off (so it sends nothing unasked) and a fixed MAC.
+  Guest& AddGuestOn(const Host& h, int n) {
+    Guest& g = guests_.emplace_back();
+    g.ns = NewNamespace();
+    g.ip = "10.97.0." + std::to_string(n);
+    g.mac = "02:00:00:97:00:0" + std::to_string(n);
+    g.descr = "vdm-guest-" + h.name + std::to_string(n);
+    Must({"ip", "netns", "exec", g.ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+          "net.ipv6.conf.default.disable_ipv6=1"});
+    Plug(h, g);
+    return g;
+  }
+
+  // (Re)attaches g's tap0 to h's switch, keeping g's MAC as a restarted VM would.
+  void Plug(const Host& h, Guest& g) {
+    g.plug_pid = PlugTap(g.ns, h.sw.url(), "tap0", g.ip + "/24", g.descr);
+    Must({"ip", "-n", g.ns, "link", "set", "tap0", "address", g.mac});
+  }
+
+  // n hosts A, B, C... with one guest each; all but A bootstrap from A. Waits for a full mesh.
+  void StartMesh(int n) {
+    const std::string key = NewNetworkKeyFile("network.key");
+    AddHost("A", 1, key);
+    for (int i = 1; i < n; ++i) {
+      AddHost(std::string(1, static_cast<char>('A' + i)), i + 1, key, {"--peer", hosts_[0].ip});
+    }
+    for (int i = 0; i < n; ++i) AddGuestOn(hosts_[i], i + 1);
+    if (!WaitUntil(
+            [&] {
+              return std::all_of(hosts_.begin(), hosts_.end(),
+                                 [&](const Host& h) { return PeersUp(h) == n - 1; });
+            },
+            kMeshTimeout, 200ms)) {
+      std::string peers;
+      for (const Host& h : hosts_) peers += h.name + ": " + PeersOf(h).DebugString();
+      throw FixtureError("no full mesh of " + std::to_string(n) + " hosts within 20 s:\n" + peers);
+    }
+  }
+
+  control::Status StatusOf(const Host& h) {
+    UseControl(h.sw.control);
+    return Status();
+  }
+  control::PeerList PeersOf(const Host& h) {
+    UseControl(h.sw.control);
+    return Peers();
+  }
+  control::PortList PortsOf(const Host& h) {
+    UseControl(h.sw.control);
+    return Ports();
+  }
+  control::FdbList FdbOf(const Host& h) {
+    UseControl(h.sw.control);
+    return Fdb();
+  }
+
+  int PeersUp(const Host& h) {
+    const control::PeerList list = PeersOf(h);
+    return static_cast<int>(
+        std::count_if(list.peers().begin(), list.peers().end(),
+                      [](const control::Peer& p) { return p.state() == "up"; }));
+  }
+
+  std::optional<control::Peer> PeerOf(const Host& at, const Host& who) {
+    const control::PeerList list = PeersOf(at);
+    for (const control::Peer& p : list.peers())
+      if (p.public_key() == who.public_key) return p;
+    return std::nullopt;
+  }
+
+  void ExpectReachable(const Guest& from, const Guest& to, int count = 3) {
+    const PingResult p = Ping(from.ns, to.ip, count);
+    EXPECT_EQ(p.received, count) << from.ns << " -> " << to.ip << ":\n" << p.out;
+  }
+
+  void ExpectUnreachable(const Guest& from, const Guest& to, int count = 3) {
+    const PingResult p = Ping(from.ns, to.ip, count);
+    EXPECT_EQ(p.sent, count) << "ping did not run: " << p.out;
+    EXPECT_EQ(p.received, 0) << from.ns << " -> " << to.ip << " must not get through:\n" << p.out;
+  }
+
+  // tcpdump writing `file` (name it *.pcap); returns once it is listening.
+  pid_t StartCapture(const std::string& ns, const std::string& ifname, const std::string& file,
+                     const Argv& filter = {}) {
+    // --immediate-mode: without it, packets still in the kernel's ring when tcpdump stops are
+    // counted but never written.
+    Argv argv = {"tcpdump", "-i", ifname, "-n",   "-U", "--immediate-mode",
+                 "-s",      "0",  "-Z",   "root", "-w", file};
+    argv.insert(argv.end(), filter.begin(), filter.end());
+    const std::string name = "tcpdump-" + std::to_string(++captures_);
+    const pid_t pid = Spawn(argv, name, {.netns = ns});
+    if (!WaitUntil(
+            [&] {
+              return !Running(pid) ||
+                     ReadFile(LogPath(name)).find("listening on") != std::string::npos;
+            },
+            10s) ||
+        !Running(pid))
+      throw FixtureError("tcpdump did not start: " + Tail(LogPath(name), 5));
+    return pid;
+  }
+
+  void StopCapture(pid_t pid) {
+    std::this_thread::sleep_for(200ms);  // the last packets of the test are still on their way
+    Stop(pid, SIGINT, 5s);
+  }
+
+  // The packets of a capture as tcpdump prints them, one per line.
+  std::vector<std::string> CapturedLines(const std::string& file, const Argv& filter = {}) {
+    Argv argv = {"tcpdump", "-n", "-r", file};
+    argv.insert(argv.end(), filter.begin(), filter.end());
+    const CommandResult r = RunCommand(argv, 10s);
+    if (!r.ok()) throw FixtureError("tcpdump -r " + file + ": " + ::testing::PrintToString(r));
+    std::vector<std::string> lines;
+    std::istringstream in(r.out);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) lines.push_back(line);
+    return lines;
+  }
+
+  ProbeRun Probe(const std::string& ns, const Argv& args) {
+    Argv argv = {OVERLAY_PROBE_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const CommandResult r = InNamespace(ns, argv, 60s);
+    static const std::regex re("sent ([0-9]+) malformed ([0-9]+) handshake ([0-9]+) data ([0-9]+)");
+    std::smatch m;
+    if (!r.ok() || !std::regex_search(r.out, m, re))
+      throw FixtureError("overlay_probe " + args[0] + ": " + ::testing::PrintToString(r));
+    std::cout << "[overlay_probe " << args[0] << "] " << m[0] << "\n";
+    return {std::stoull(m[1]), std::stoull(m[2]), std::stoull(m[3]), std::stoull(m[4])};
+  }
+
+  // tx_frames of every port of every host, by "host/port".
+  std::map<std::string, std::uint64_t> GuestPortTx() {
+    std::map<std::string, std::uint64_t> tx;
+    for (const Host& h : hosts_) {
+      const control::PortList ports = PortsOf(h);
+      for (const control::Port& p : ports.ports())
+        tx[h.name + "/" + std::to_string(p.number())] = p.counters().tx_frames();
+    }
+    return tx;
+  }
+
+  void SetVlan(const Host& h, const Guest& g, int vlan) {
+    UseControl(h.sw.control);
+    const CommandResult r = Ctl({"port", "set", std::to_string(PortOf(g.plug_pid).number()),
+                                 "--vlan", std::to_string(vlan)});
+    if (!r.ok()) throw FixtureError("vswitchctl port set: " + ::testing::PrintToString(r));
+  }
+
+  // SIGKILLs h's daemon while `from` pings g every 0.1 s, restarts it with the same flags and
+  // host key, re-plugs g (vde_plug leaves with its switch), and returns how long after the
+  // restart a ping from `from` got through again; nullopt if not within 20 s.
+  std::optional<Millis> KillAndRestart(Host& h, Guest& g, const Guest& from) {
+    const std::string flow = "flow-" + from.ns + "-" + h.name;
+    const pid_t ping =
+        Spawn({"ping", "-n", "-i", "0.1", "-w", "90", g.ip}, flow, {.netns = from.ns});
+    std::this_thread::sleep_for(1s);
+    const std::string key_before = h.public_key;
+    kill(h.sw.pid, SIGKILL);
+    EXPECT_EQ(WaitExit(h.sw.pid, 5s), std::optional<int>(128 + SIGKILL));
+    EXPECT_TRUE(WaitExit(g.plug_pid, 5s).has_value()) << "vde_plug stayed after its switch died";
+    Stop(g.plug_pid);
+    const auto restarted = Clock::now();
+    StartDaemon(h);
+    EXPECT_EQ(h.public_key, key_before) << "the host key file was not reused";
+    Plug(h, g);
+    const auto left = 20s - std::chrono::duration_cast<Millis>(Clock::now() - restarted);
+    const bool back = WaitUntil([&] { return Ping(from.ns, g.ip, 1).received == 1; }, left, 0ms);
+    const auto took = std::chrono::duration_cast<Millis>(Clock::now() - restarted);
+    Stop(ping, SIGINT, 3s);
+    std::cout << "[restart of " << h.name << "] pings back after " << took.count() << " ms; "
+              << Tail(LogPath(flow), 2);
+    if (!back) {
+      std::cout << "[restart of " << h.name << "] not back; the overlay now:\n" << OverlayState();
+      return std::nullopt;
+    }
+    return took;
+  }
+
+  // Every host's overlay drops and peers, for failure messages.
+  std::string OverlayState() {
+    std::string out;
+    for (const Host& h : hosts_) {
+      try {
+        out += h.name + " drops: " + StatusOf(h).overlay().ShortDebugString() + "\n";
+        out += h.name + " peers: " + PeersOf(h).ShortDebugString() + "\n";
+      } catch (const FixtureError& e) {
+        out += h.name + ": " + e.what() + "\n";
+      }
+    }
+    return out;
+  }
+
+  std::string ul_;
+  int ul_ports_ = 0;
+  int captures_ = 0;
+  std::deque<Host> hosts_;    // deque: references stay valid as hosts are added
+  std::deque<Guest> guests_;  // guests_[i] is on hosts_[i] unless a test says otherwise
+};
+
+TEST_F(OverlayTest, ThreeHostsFormOneSegmentAndUnicastReachesOnlyItsPeer) {
+  StartMesh(3);
+  for (const Guest& from : guests_)
+    for (const Guest& to : guests_)
+      if (&from != &to) ExpectReachable(from, to);
+
+  // ARP went across the overlay: every guest knows the others' MACs.
+  for (const Guest& g : guests_) {
+    const CommandResult neigh = InNamespace(g.ns, {"ip", "neigh", "show", "dev", "tap0"});
+    for (const Guest& other : guests_) {
+      if (&g == &other) continue;
+      EXPECT_NE(neigh.out.find(other.ip + " lladdr " + other.mac), std::string::npos)
+          << g.ns << " has no ARP entry for " << other.ip << ": " << neigh.out;
+    }
+  }
+  // Each host sees the other two up, by their real keys and underlay endpoints.
+  for (const Host& h : hosts_) {
+    EXPECT_EQ(PeersUp(h), 2) << h.name << ": " << PeersOf(h).DebugString();
+    for (const Host& other : hosts_) {
+      if (&h == &other) continue;
+      const auto p = PeerOf(h, other);
+      ASSERT_TRUE(p.has_value()) << h.name << " does not list " << other.name;
+      EXPECT_EQ(p->state(), "up");
+      EXPECT_EQ(p->fingerprint(), other.fingerprint);
+      EXPECT_EQ(p->endpoint(), other.ip + ":" + kPort);
+    }
+    const control::Status s = StatusOf(h);
+    ASSERT_EQ(s.networks_size(), 1);
+    EXPECT_EQ(s.networks(0).peers_up(), 2u);
+  }
+  // A's FDB has B's and C's guests behind those peers.
+  const control::FdbList fdb = FdbOf(hosts_[0]);
+  for (int i = 1; i < 3; ++i) {
+    const auto e =
+        std::find_if(fdb.entries().begin(), fdb.entries().end(),
+                     [&](const control::FdbEntry& e) { return e.mac() == guests_[i].mac; });
+    ASSERT_NE(e, fdb.entries().end()) << "A did not learn " << guests_[i].mac << fdb.DebugString();
+    EXPECT_EQ(e->peer(), hosts_[i].fingerprint);
+  }
+
+  // Learned unicast between A and B is not flooded to C (keepalives are packets, not frames).
+  const auto c_from_a = PeerOf(hosts_[2], hosts_[0]), c_from_b = PeerOf(hosts_[2], hosts_[1]);
+  const auto a_to_b = PeerOf(hosts_[0], hosts_[1]);
+  ASSERT_TRUE(c_from_a && c_from_b && a_to_b);
+  const CommandResult flow = InNamespace(
+      guests_[0].ns, {"ping", "-n", "-q", "-c", "50", "-i", "0.01", "-W", "1", guests_[1].ip}, 20s);
+  EXPECT_NE(flow.out.find(" 0% packet loss"), std::string::npos) << flow;
+  EXPECT_EQ(PeerOf(hosts_[2], hosts_[0])->rx_frames(), c_from_a->rx_frames());
+  EXPECT_EQ(PeerOf(hosts_[2], hosts_[1])->rx_frames(), c_from_b->rx_frames());
+  EXPECT_GE(PeerOf(hosts_[0], hosts_[1])->tx_frames(), a_to_b->tx_frames() + 50);
+}
+
+TEST_F(OverlayTest, HostWithAnotherNetworkKeyGetsNoSessionAndALogLineSaysWhy) {
+  const std::string key = NewNetworkKeyFile("network.key");
+  const std::string other_key = NewNetworkKeyFile("other.key");
+  Host& a = AddHost("A", 1, key);
+  Host& b = AddHost("B", 2, key, {"--peer", a.ip});
+  Host& c = AddHost("C", 3, other_key, {"--peer", a.ip});
+  for (int i = 0; i < 3; ++i) AddGuestOn(hosts_[i], i + 1);
+  ASSERT_TRUE(WaitUntil([&] { return PeersUp(a) == 1 && PeersUp(b) == 1; }, kMeshTimeout, 200ms))
+      << PeersOf(a).DebugString();
+
+  const bool said_why = WaitUntil(
+      [&] {
+        return ReadFile(a.sw.log).find("no network key") != std::string::npos ||
+               ReadFile(c.sw.log).find("different network key") != std::string::npos;
+      },
+      15s, 200ms);
+  EXPECT_TRUE(said_why) << "A:\n" << Tail(a.sw.log, 20) << "C:\n" << Tail(c.sw.log, 20);
+  EXPECT_GT(Drops(StatusOf(a).overlay().drops(), "no_network"), 0u);
+
+  const control::PeerList c_peers = PeersOf(c);
+  EXPECT_EQ(PeersUp(c), 0) << c_peers.DebugString();
+  ASSERT_GE(c_peers.peers_size(), 1) << "C should list its configured peer, down";
+  for (const control::Peer& p : c_peers.peers()) EXPECT_EQ(p.state(), "down");
+  for (const Host* h : {&a, &b}) {
+    const auto seen = PeerOf(*h, c);
+    EXPECT_TRUE(!seen || seen->state() == "down")
+        << h->name << " has C up: " << seen->DebugString();
+  }
+
+  ExpectReachable(guests_[0], guests_[1]);
+  ExpectUnreachable(guests_[2], guests_[0]);
+  ExpectUnreachable(guests_[2], guests_[1], 2);
+}
+
+TEST_F(OverlayTest, HostileUdpReachesNoGuestGetsNoAnswerAndIsCountedByReason) {
+  StartMesh(3);
+  Host& a = hosts_[0];
+  const std::string probe = UnderlayNode(kProbeIp);
+
+  // A valid session on the wire, to replay later: what reaches A while the guests talk.
+  const std::string session = tmp() + "/session.pcap";
+  const pid_t cap = StartCapture(a.ns, "ul0", session,
+                                 {"udp", "and", "dst", "host", a.ip, "and", "dst", "port", kPort});
+  ExpectReachable(guests_[1], guests_[0], 5);
+  ExpectReachable(guests_[0], guests_[1], 5);
+  ExpectReachable(guests_[2], guests_[0], 5);
+  StopCapture(cap);
+  ASSERT_GE(CapturedLines(session).size(), 15u);
+
+  // From here on the guests are silent, so nothing at all may reach one.
+  const auto tx_before = GuestPortTx();
+  const control::Status before = StatusOf(a);
+  const auto from_b = PeerOf(a, hosts_[1]), from_c = PeerOf(a, hosts_[2]);
+  ASSERT_TRUE(from_b && from_c);
+  const std::string replies = tmp() + "/replies.pcap";
+  const pid_t watch = StartCapture(
+      probe, "ul0", replies, {"ip", "and", "src", "host", a.ip, "and", "dst", "host", kProbeIp});
+
+  const ProbeRun runs[] = {
+      Probe(probe, {"garbage", a.ip, kPort, "400"}),
+      Probe(probe, {"truncated", a.ip, kPort}),
+      Probe(probe, {"badtag", a.ip, kPort, "200", "random"}),
+      Probe(probe, {"badtag", a.ip, kPort, "100", "pcap:" + session}),
+      Probe(probe, {"replay", a.ip, kPort, session}),
+      Probe(probe, {"wrongpsk", a.ip, kPort, "100"}),
+  };
+  const ProbeRun &garbage = runs[0], &truncated = runs[1], &random_receiver = runs[2],
+                 &live_receiver = runs[3], &replay = runs[4], &wrongpsk = runs[5];
+  EXPECT_EQ(truncated.malformed, 68u + 112u + 72u + 32u);
+  EXPECT_GT(replay.data, 10u);
+
+  std::uint64_t malformed = 0, handshakes = 0;
+  for (const ProbeRun& r : runs) malformed += r.malformed, handshakes += r.handshake;
+  const auto delta = [&](const control::Status& now, const std::string& reason) {
+    return Drops(now.overlay().drops(), reason) - Drops(before.overlay().drops(), reason);
+  };
+  const auto handshake_drops = [&](const control::Status& now) {
+    std::uint64_t n = 0;
+    for (const char* r : {"no_network", "rate_limited", "stale_timestamp", "replayed_initiation",
+                          "unknown_handshake", "bad_handshake", "handshake_busy", "not_allowed",
+                          "too_many_handshakes"})
+      n += delta(now, r);
+    return n;
+  };
+  // Handshake packets are judged on the control thread, a little later.
+  control::Status after;
+  WaitUntil([&] { return handshake_drops(after = StatusOf(a)) >= handshakes; }, 5s, 100ms);
+  EXPECT_EQ(delta(after, "malformed"), malformed);
+  EXPECT_EQ(delta(after, "bad_tag"), live_receiver.data);
+  const bool rekeyed =
+      PeerOf(a, hosts_[1])->last_handshake_seconds() < from_b->last_handshake_seconds() ||
+      PeerOf(a, hosts_[2])->last_handshake_seconds() < from_c->last_handshake_seconds();
+  if (!rekeyed) {
+    EXPECT_EQ(delta(after, "replayed"), replay.data);
+    EXPECT_EQ(delta(after, "unknown_receiver"), random_receiver.data + garbage.data);
+  }
+  EXPECT_EQ(delta(after, "replayed") + delta(after, "unknown_receiver"),
+            replay.data + random_receiver.data + garbage.data);
+  EXPECT_EQ(handshake_drops(after), handshakes);
+  if (replay.handshake == 0 && garbage.handshake == 0) {
+    EXPECT_EQ(delta(after, "no_network") + delta(after, "rate_limited"), wrongpsk.handshake);
+    EXPECT_GT(delta(after, "rate_limited"), 0u) << "100 initiations at once from one source";
+  }
+  std::cout << "[A's overlay drops after the attack] " << after.overlay().ShortDebugString()
+            << "\n";
+
+  // Nothing reached a guest, no peer counted a frame, and no replay moved a peer's endpoint.
+  EXPECT_EQ(GuestPortTx(), tx_before);
+  for (const auto& [host, was] : {std::pair{&hosts_[1], from_b}, std::pair{&hosts_[2], from_c}}) {
+    const auto now = PeerOf(a, *host);
+    EXPECT_EQ(now->rx_frames(), was->rx_frames());
+    EXPECT_EQ(now->endpoint(), host->ip + ":" + kPort) << "a replay redirected the peer";
+  }
+  // Not one packet from A to the probe; the echo reply at the end shows the capture works.
+  EXPECT_TRUE(InNamespace(probe, {"ping", "-n", "-c", "1", "-W", "2", a.ip}).ok());
+  StopCapture(watch);
+  const auto answers = CapturedLines(replies);
+  ASSERT_EQ(answers.size(), 1u) << ::testing::PrintToString(answers);
+  EXPECT_NE(answers[0].find("ICMP echo reply"), std::string::npos) << answers[0];
+
+  EXPECT_TRUE(Running(a.sw.pid));
+  ExpectReachable(guests_[1], guests_[0]);
+}
+
+TEST_F(OverlayTest, GuestPayloadAndMacsNeverCrossTheUnderlayInClear) {
+  StartMesh(2);
+  const std::string underlay = tmp() + "/underlay.pcap", tap = tmp() + "/tap.pcap";
+  const pid_t ul_cap = StartCapture(hosts_[0].ns, "ul0", underlay);
+  const pid_t tap_cap = StartCapture(guests_[1].ns, "tap0", tap);
+  const CommandResult ping = InNamespace(
+      guests_[0].ns,
+      {"ping", "-n", "-c", "5", "-i", "0.2", "-W", "1", "-s", "100", "-p", kPattern, guests_[1].ip},
+      15s);
+  EXPECT_NE(ping.out.find(" 0% packet loss"), std::string::npos) << ping;
+  StopCapture(ul_cap);
+  StopCapture(tap_cap);
+
+  const std::string pattern = Unhex(kPattern);
+  const std::string clear = ReadFile(tap), wire = ReadFile(underlay);
+  EXPECT_NE(clear.find(pattern), std::string::npos) << "the control capture must see the payload";
+  EXPECT_EQ(wire.find(pattern), std::string::npos) << "the payload crossed the underlay in clear";
+  for (const Guest& g : guests_)
+    EXPECT_EQ(wire.find(MacBytes(g.mac)), std::string::npos) << g.mac << " is visible";
+  EXPECT_GE(CapturedLines(underlay, {"udp", "port", kPort}).size(), 10u)
+      << "the underlay capture saw no overlay traffic";
+}
+
+TEST_F(OverlayTest, KilledDaemonRestartedWithItsHostKeyIsBackWithinTwentySeconds) {
+  StartMesh(2);  // B has --peer A; A learns B only from B's handshakes
+  ExpectReachable(guests_[0], guests_[1]);
+  // B restarts and reaches its configured peer itself.
+  const auto b_back = KillAndRestart(hosts_[1], guests_[1], guests_[0]);
+  EXPECT_TRUE(b_back.has_value()) << "B:\n" << Tail(hosts_[1].sw.log, 20);
+  // A restarts knowing nobody: B must notice that its traffic goes unanswered and rehandshake.
+  const auto a_back = KillAndRestart(hosts_[0], guests_[0], guests_[1]);
+  EXPECT_TRUE(a_back.has_value()) << "A:\n"
+                                  << Tail(hosts_[0].sw.log, 20) << "B:\n"
+                                  << Tail(hosts_[1].sw.log, 20);
+  EXPECT_EQ(PeersUp(hosts_[0]), 1);
+  EXPECT_EQ(PeersUp(hosts_[1]), 1);
+}
+
+TEST_F(OverlayTest, FullSizeFramesCrossA1500ByteUnderlayAndTcpFlows) {
+  StartMesh(2);
+  const CommandResult link = InNamespace(hosts_[0].ns, {"ip", "-j", "link", "show", "ul0"});
+  ASSERT_NE(link.out.find("\"mtu\":1500"), std::string::npos) << link;
+  // 1472 + 8 ICMP + 20 IP = 1500, a 1514-byte frame; -M do: no fragmentation inside the guest.
+  const CommandResult big = InNamespace(
+      guests_[0].ns,
+      {"ping", "-n", "-M", "do", "-s", "1472", "-c", "3", "-i", "0.2", "-W", "2", guests_[1].ip},
+      15s);
+  EXPECT_NE(big.out.find(" 0% packet loss"), std::string::npos) << big;
+
+  const pid_t server =
+      Spawn({"iperf3", "-s", "-1", "-B", guests_[1].ip}, "iperf3-server", {.netns = guests_[1].ns});
+  // iperf3 buffers its output in a file, so ask the kernel whether it listens yet.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return !InNamespace(guests_[1].ns, {"ss", "-Hltn", "sport", "=", ":5201"}).out.empty();
+      },
+      10s))
+      << Tail(LogPath("iperf3-server"), 10);
+  const CommandResult client =
+      InNamespace(guests_[0].ns, {"iperf3", "-c", guests_[1].ip, "-t", "3", "-J"}, 30s);
+  EXPECT_TRUE(client.ok()) << client;
+  static const std::regex re("\"sum_received\":\\s*\\{[^}]*\"bits_per_second\":\\s*([0-9.eE+]+)");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(client.out, m, re)) << client.out.substr(0, 2000);
+  const double mbit = std::stod(m[1]) / 1e6;
+  EXPECT_GT(mbit, 0.0);
+  std::cout << "[iperf3] guest A -> guest B over the overlay: " << mbit << " Mbit/s\n";
+  RecordProperty("iperf3_mbit_per_s", std::to_string(mbit));
+  Stop(server);
+}
+
+TEST_F(OverlayTest, VlanStaysIsolatedAcrossHosts) {
+  StartMesh(3);
+  SetVlan(hosts_[0], guests_[0], 10);
+  SetVlan(hosts_[1], guests_[1], 10);
+  SetVlan(hosts_[2], guests_[2], 20);
+  const auto tx_before = GuestPortTx();
+  ExpectReachable(guests_[0], guests_[1]);
+  ExpectReachable(guests_[1], guests_[0]);
+  // A's and B's ARP broadcasts on VLAN 10 reached no port of C.
+  for (const auto& [port, tx] : GuestPortTx()) {
+    if (!port.starts_with("C/")) continue;
+    EXPECT_EQ(tx, tx_before.at(port)) << port;
+  }
+  const control::FdbList fdb = FdbOf(hosts_[0]);
+  const auto e =
+      std::find_if(fdb.entries().begin(), fdb.entries().end(),
+                   [&](const control::FdbEntry& e) { return e.mac() == guests_[1].mac; });
+  ASSERT_NE(e, fdb.entries().end()) << fdb.DebugString();
+  EXPECT_EQ(e->vlan(), 10u);
+  EXPECT_EQ(e->peer(), hosts_[1].fingerprint);
+
+  ExpectUnreachable(guests_[2], guests_[0]);
+  ExpectUnreachable(guests_[2], guests_[1], 2);
+}
+
+}  // namespace
+}  // namespace vdemesh::itest
