@@ -33,8 +33,9 @@ crypto::PrivateKey LoadOrCreateHostKey(const std::string& path) {
     const crypto::KeyPair pair = crypto::GenerateKeyPair();
     if (!crypto::WriteKeyFile(path, pair.private_key.span(), &err))
       throw std::runtime_error("--host-key: " + err);
-    Logger("daemon")->info("created host key {} (public key {})", path,
-                           crypto::EncodePublicKey(pair.public_key));
+    // Logs name hosts by fingerprint only; `vswitchctl status` shows the whole public key.
+    Logger("daemon")->info("created host key {} (host {})", path,
+                           crypto::Fingerprint(pair.public_key));
   }
   auto key = crypto::ReadKeyFile(path, &err);
   if (!key) throw std::runtime_error("--host-key: " + err);
