@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -436,6 +437,28 @@ TEST(ApplyConfigText, OverlaySettingsInSectionsAndGlobals) {
   EXPECT_EQ(o.networks[0].allowed_peers.size(), 1u);
   EXPECT_MENTIONS(ConfigError("[network a]\nlisten = :1\n"), "listen");
   EXPECT_MENTIONS(ConfigError("peer = 192.0.2.1\n"), "peer");
+}
+
+}  // namespace
+}  // namespace vdemesh::daemon
+
+namespace vdemesh::daemon {
+namespace {
+
+// The example shipped in dist/ must stay a valid config file.
+TEST(ApplyConfigText, TheShippedExampleConfigParses) {
+  std::ifstream f(std::string(VDEMESH_SOURCE_DIR) + "/dist/vswitchd.conf.example");
+  ASSERT_TRUE(f) << "dist/vswitchd.conf.example not found";
+  std::stringstream text;
+  text << f.rdbuf();
+  DaemonOptions opts;
+  ApplyConfigText(text.str(), "vswitchd.conf.example", &opts);
+  ASSERT_EQ(opts.networks.size(), 1u);
+  EXPECT_EQ(opts.networks[0].name, "lab");
+  EXPECT_EQ(opts.networks[0].dir, "/run/vdemesh/lab");
+  EXPECT_EQ(opts.networks[0].mode, 0660u);
+  EXPECT_EQ(opts.networks[0].network_key, "/etc/vdemesh/lab.key");
+  EXPECT_EQ(opts.networks[0].peers, std::vector<std::string>{"192.0.2.10"});
 }
 
 }  // namespace
