@@ -125,7 +125,9 @@ struct InitiationPayload {
     return b;
   }
   static std::optional<InitiationPayload> Decode(std::span<const std::uint8_t> b) noexcept {
-    if (b.size() != kInitiationPayloadBytes || b[0] != kVersion) return std::nullopt;
+    // Reserved bytes must be zero, so that a later version can give them a meaning.
+    if (b.size() != kInitiationPayloadBytes || b[0] != kVersion || b[2] != 0 || b[3] != 0)
+      return std::nullopt;
     return InitiationPayload{b[0], b[1], LoadLe32(b.data() + 4), LoadLe64(b.data() + 8)};
   }
 };
@@ -142,7 +144,8 @@ struct ResponsePayload {
     return b;
   }
   static std::optional<ResponsePayload> Decode(std::span<const std::uint8_t> b) noexcept {
-    if (b.size() != kResponsePayloadBytes || b[0] > 1) return std::nullopt;
+    if (b.size() != kResponsePayloadBytes || b[0] > 1 || b[1] != 0 || b[2] != 0 || b[3] != 0)
+      return std::nullopt;
     return ResponsePayload{b[0], LoadLe32(b.data() + 4)};
   }
 };

@@ -413,8 +413,8 @@ TEST_F(Robustness, AClientThatNeverReadsDoesNotHoldUpTheOthers) {
   ASSERT_TRUE(flood.ok()) << flood;
   // Let the switch work off the flood: every frame sent to g1 is sent or counted as dropped.
   WaitUntil(
-      [&] {
-        const control::Counters c = PortOf(g1.plug_pid).counters();
+      [&, pid = g1.plug_pid] {  // (clang < 16 cannot capture a structured binding)
+        const control::Counters c = PortOf(pid).counters();
         std::uint64_t drops = 0;
         for (const auto& [reason, n] : c.drops()) drops += n;
         return c.tx_frames() + drops >= 20000;

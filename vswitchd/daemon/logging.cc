@@ -4,7 +4,11 @@
 #include <spdlog/sinks/syslog_sink.h>
 #include <syslog.h>
 
+#include <google/protobuf/stubs/logging.h>
+
 #include <stdexcept>
+
+#include "common/log_budget.h"
 
 namespace vdemesh::daemon {
 
@@ -28,6 +32,15 @@ void SetupLogging(const std::string& level, bool to_syslog) {
     spdlog::register_logger(logger);
   }
   spdlog::set_default_logger(spdlog::get("daemon"));
+  // protobuf prints its own complaints (e.g. a client's invalid UTF-8) to stderr, one line per
+  // message and unlimited; route them through our rate-limited control logger instead.
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char*, int,
+                                     const std::string& message) {
+    static const auto log = Logger("control");
+    const auto lvl = level >= google::protobuf::LOGLEVEL_ERROR ? spdlog::level::warn
+                                                               : spdlog::level::debug;
+    VDEMESH_LOG_LIMITED(log, lvl, "protobuf: {}", message);
+  });
 }
 
 std::shared_ptr<spdlog::logger> Logger(const char* name) {

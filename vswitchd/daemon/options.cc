@@ -199,6 +199,8 @@ void ApplyConfigText(const std::string& text, const std::string& filename, Daemo
       Fail(where + key + " belongs in a [network NAME] section");
     if (!o->network && section != nullptr)
       Fail(where + key + " is a global setting: put it above the first section");
+    if (key == "network")
+      Fail(where + "a network is named by its section header, [network NAME]");
     NetworkOptions unused;
     ApplyOption(*o, o->has_value ? Trim(s.substr(eq + 1)) : "", *opts, section ? *section : unused,
                 where);

@@ -240,3 +240,24 @@ TEST(ResponsePayload, DecodeRejectsWrongSizes) {
 
 }  // namespace
 }  // namespace vdemesh::transport
+
+namespace vdemesh::transport {
+namespace {
+
+TEST(Payloads, NonZeroReservedBytesAreRejected) {
+  auto init = InitiationPayload{InitiationPayload::kVersion, 1, 7, 9}.Encode();
+  for (std::size_t i : {2u, 3u}) {
+    auto bad = init;
+    bad[i] = 1;
+    EXPECT_FALSE(InitiationPayload::Decode(bad).has_value()) << "byte " << i;
+  }
+  auto resp = ResponsePayload{0, 7}.Encode();
+  for (std::size_t i : {1u, 2u, 3u}) {
+    auto bad = resp;
+    bad[i] = 1;
+    EXPECT_FALSE(ResponsePayload::Decode(bad).has_value()) << "byte " << i;
+  }
+}
+
+}  // namespace
+}  // namespace vdemesh::transport

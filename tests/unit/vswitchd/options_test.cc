@@ -463,3 +463,14 @@ TEST(ApplyConfigText, TheShippedExampleConfigParses) {
 
 }  // namespace
 }  // namespace vdemesh::daemon
+
+namespace vdemesh::daemon {
+namespace {
+
+TEST(ApplyConfigText, ANetworkIsNamedOnlyByItsSectionHeader) {
+  EXPECT_MENTIONS(ConfigError("[network a]\nnetwork = b\n"), "test.conf:2");
+  EXPECT_MENTIONS(ConfigError("[network a]\nnetwork = b\n"), "section header");
+}
+
+}  // namespace
+}  // namespace vdemesh::daemon
