@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test.sh: installs what is missing, builds, then runs the unit tests and the integration tests
-# (network namespaces; they skip themselves unless run as root). Exits non-zero if any test failed.
+# test.sh: installs what is missing, builds, then runs the unit tests, the integration tests
+# (network namespaces; they skip themselves unless run as root), the QEMU end-to-end test and
+# the fuzz targets briefly. Exits non-zero if any of them failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +42,20 @@ else
 fi
 # ==== end of e2e phase ==================================================================
 
+# ==== fuzz phase (tools/fuzz.sh) ========================================================
+# Every libFuzzer target briefly (FUZZ_SECONDS each, default 5 here), so a parser regression that
+# crashes on hostile input fails CI. Needs clang (installed by fuzz.sh). VDEMESH_FUZZ=0 skips it.
+fuzz=0
+fuzz_result=passed
+if [[ ${VDEMESH_FUZZ:-1} == 0 ]]; then
+  fuzz_result="not run (VDEMESH_FUZZ=0)"
+else
+  echo "==== fuzz: tools/fuzz.sh"
+  FUZZ_SECONDS=${FUZZ_SECONDS:-5} BUILD_JOBS=${BUILD_JOBS:-2} timeout 2400 ./tools/fuzz.sh || fuzz=$?
+  ((fuzz == 0)) || fuzz_result="FAILED (exit $fuzz)"
+fi
+# ==== end of fuzz phase =================================================================
+
 # Nothing of ours may outlive the run.
 leftover_ns=$( (ip netns list 2>/dev/null || true) | grep -c '^vdm[0-9]' || true)
 
@@ -49,6 +64,7 @@ echo "unit tests:        $([[ $unit == 0 ]] && echo passed || echo "FAILED (ctes
 echo "integration tests: $([[ $integration == 0 ]] && echo passed || echo "FAILED (ctest exit $integration)")"
 ((EUID == 0)) || echo "integration tests: skipped their bodies (not root)"
 echo "e2e (QEMU guests): $e2e_result"
+echo "fuzz targets:      $fuzz_result"
 ((leftover_ns == 0)) || echo "warning: $leftover_ns test namespaces left behind (ip netns list)"
 
-exit $((unit != 0 ? unit : integration != 0 ? integration : e2e))
+exit $((unit != 0 ? unit : integration != 0 ? integration : e2e != 0 ? e2e : fuzz))
