@@ -22,34 +22,48 @@ void Tunnel::Arm(std::size_t i) {
 void Tunnel::Drain(std::size_t i) noexcept {
   const int fd = watchers_[i]->native_handle();
   for (int round = 0; round < kRxBudget; ++round) {
-    batch_->ResetNames();
-    const int n = recvmmsg(fd, batch_->msgs(), kBatchSize, MSG_DONTWAIT, nullptr);
+    const int n = recvmmsg(fd, gro_->Prepare(), GroBatch::kEntries, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;
     ProcessBatch(static_cast<std::size_t>(n));
-    if (static_cast<std::size_t>(n) < kBatchSize) return;
+    if (static_cast<std::size_t>(n) < GroBatch::kEntries) return;
   }
 }
 
 void Tunnel::ProcessBatch(std::size_t n) noexcept {
   now_ = Clock::now();
   for (std::size_t i = 0; i < n; ++i) {
-    std::span<std::uint8_t> pkt = batch_->frame(i);
-    const Endpoint from = Endpoint::FromSockaddr(batch_->source(i), batch_->source_length(i));
-    const auto type = batch_->truncated(i) ? std::nullopt : Classify(pkt);
-    if (!type) {
+    const Endpoint from = Endpoint::FromSockaddr(gro_->source(i), gro_->source_length(i));
+    const std::span<std::uint8_t> data = gro_->data(i);
+    if (gro_->truncated(i)) {
       Drop(TunnelDrop::kMalformed);
-    } else if (*type == MessageType::kData) {
-      ProcessData(pkt, from);
-    } else if (pending_handshakes_.load(std::memory_order_relaxed) >= kMaxPendingHandshakes) {
-      Drop(TunnelDrop::kHandshakeBusy);  // the control thread is behind: shed load here
-    } else {
-      pending_handshakes_.fetch_add(1, std::memory_order_relaxed);
-      events_->OnHandshakePacket(from, pkt);
+      continue;
     }
+    // GRO: equal-sized datagrams back to back (the last may be shorter); else just one.
+    const std::size_t seg = gro_->segment_size(i);
+    if (seg == 0 || seg >= data.size()) {
+      ProcessDatagram(data, from);
+      continue;
+    }
+    for (std::size_t off = 0; off < data.size(); off += seg)
+      ProcessDatagram(data.subspan(off, std::min(seg, data.size() - off)), from);
   }
   for (FrameSink* sink : sinks_in_batch_) sink->OnTunnelBatchDone();
   sinks_in_batch_.clear();
   Flush();
+}
+
+void Tunnel::ProcessDatagram(std::span<std::uint8_t> pkt, const Endpoint& from) noexcept {
+  const auto type = Classify(pkt);
+  if (!type) {
+    Drop(TunnelDrop::kMalformed);
+  } else if (*type == MessageType::kData) {
+    ProcessData(pkt, from);
+  } else if (pending_handshakes_.load(std::memory_order_relaxed) >= kMaxPendingHandshakes) {
+    Drop(TunnelDrop::kHandshakeBusy);  // the control thread is behind: shed load here
+  } else {
+    pending_handshakes_.fetch_add(1, std::memory_order_relaxed);
+    events_->OnHandshakePacket(from, pkt);
+  }
 }
 
 void Tunnel::ProcessData(std::span<std::uint8_t> pkt, const Endpoint& from) noexcept {

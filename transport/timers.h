@@ -12,11 +12,11 @@ namespace vdemesh::transport {
 
 struct PeerTimes {
   using TimePoint = std::chrono::steady_clock::time_point;
-  std::optional<TimePoint> last_rx;          // last authenticated packet from the peer
-  std::optional<TimePoint> last_rx_frame;    // last frame (not a keepalive) from the peer
-  std::optional<TimePoint> last_tx;          // last packet sent to the peer
+  std::optional<TimePoint> last_rx;           // last authenticated packet from the peer
+  std::optional<TimePoint> last_rx_frame;     // last frame (not a keepalive) from the peer
+  std::optional<TimePoint> last_tx;           // last packet sent to the peer
   std::optional<TimePoint> unanswered_since;  // first frame sent since the last packet received
-  std::optional<TimePoint> current_created;  // keys used for sending, if any
+  std::optional<TimePoint> current_created;   // keys used for sending, if any
   bool current_initiator = false;
   std::uint64_t current_sent = 0;
   std::optional<TimePoint> last_handshake;  // last completed handshake

@@ -33,12 +33,12 @@ const char* TunnelDropName(TunnelDrop d) noexcept {
   return "unknown";
 }
 
-Tunnel::Tunnel(boost::asio::io_context& io, const UdpSockets& sockets, RxBatch* batch)
+Tunnel::Tunnel(boost::asio::io_context& io, const UdpSockets& sockets)
     : io_(io),
       sockets_(sockets),
-      batch_(batch),
       peers_(std::make_unique<Peer[]>(kMaxPeers)),
       tx_(std::make_unique<UdpTxQueue>()),
+      gro_(std::make_unique<GroBatch>()),
       alive_(std::make_shared<bool>(true)) {
   sinks_in_batch_.reserve(64);
   by_index_.reserve(4 * kMaxPeers);  // rehashing happens at handshakes, never per packet

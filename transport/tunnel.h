@@ -29,13 +29,14 @@
 #include "transport/batch.h"
 #include "transport/constants.h"
 #include "transport/endpoint.h"
+#include "transport/gro_batch.h"
 #include "transport/keypair.h"
 #include "transport/udp_sockets.h"
+#include "transport/udp_tx_queue.h"
 #include "transport/wire.h"
 
 namespace vdemesh::transport {
 
-struct UdpTxQueue;
 using PeerId = std::uint32_t;
 using Clock = std::chrono::steady_clock;
 
@@ -88,9 +89,9 @@ struct PeerCounters {
 
 // Written by the shard, read by the control thread's tick. Nanoseconds of Clock; 0 = never.
 struct PeerClock {
-  std::atomic<std::int64_t> last_rx{0};          // any authenticated packet
-  std::atomic<std::int64_t> last_rx_frame{0};    // an authenticated frame (not a keepalive)
-  std::atomic<std::int64_t> last_tx{0};          // any packet sent
+  std::atomic<std::int64_t> last_rx{0};        // any authenticated packet
+  std::atomic<std::int64_t> last_rx_frame{0};  // an authenticated frame (not a keepalive)
+  std::atomic<std::int64_t> last_tx{0};        // any packet sent
   // The first frame sent since the last authenticated packet received; 0 once answered.
   std::atomic<std::int64_t> unanswered_since{0};
   std::atomic<std::int64_t> current_created{0};  // the keys in use for sending
@@ -110,9 +111,11 @@ class Tunnel {
   static constexpr std::size_t kMaxPeers = 1024;
   static constexpr int kRxBudget = 8;
   static constexpr int kMaxPendingHandshakes = 256;
+  static constexpr std::size_t kMaxGsoSegments = 64;  // UDP_MAX_SEGMENTS of Linux 6.1
+  static constexpr std::size_t kMaxGsoBytes = 65000;  // one IP packet's worth
 
   // `sockets` must outlive the Tunnel.
-  Tunnel(boost::asio::io_context& io, const UdpSockets& sockets, transport::RxBatch* batch);
+  Tunnel(boost::asio::io_context& io, const UdpSockets& sockets);
   // Starts receiving; `events` must outlive the Tunnel.
   void Start(TunnelEvents* events);
   ~Tunnel();
@@ -159,6 +162,7 @@ class Tunnel {
   void Arm(std::size_t socket_index);
   void Drain(std::size_t socket_index) noexcept;
   void ProcessBatch(std::size_t n) noexcept;
+  void ProcessDatagram(std::span<std::uint8_t> pkt, const Endpoint& from) noexcept;
   void ProcessData(std::span<std::uint8_t> pkt, const Endpoint& from) noexcept;
   void Deliver(Peer& peer, PeerId id, std::span<std::uint8_t> plain) noexcept;
   void Promote(Peer& peer) noexcept;
@@ -174,20 +178,23 @@ class Tunnel {
   void Enqueue(PeerId id, const std::uint8_t* inner_header, std::span<const std::uint8_t> body,
                bool is_frame) noexcept;
   void FlushFamily(int family) noexcept;
+  std::size_t PackMessages(UdpTxQueue::Family& q, std::size_t first_entry) noexcept;
+  void Sent(UdpTxQueue::Family& q, std::size_t from, std::size_t to, std::int64_t now) noexcept;
 
   boost::asio::io_context& io_;
   const UdpSockets& sockets_;
-  transport::RxBatch* batch_;
   TunnelEvents* events_ = nullptr;
   std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> watchers_;
   std::unique_ptr<Peer[]> peers_;
   std::unordered_map<std::uint32_t, Keypair*> by_index_;  // local index -> keys
   std::vector<FrameSink*> sinks_in_batch_;
   std::unique_ptr<UdpTxQueue> tx_;
+  std::unique_ptr<GroBatch> gro_;
   std::array<std::uint64_t, kTunnelDropCount> drops_{};
   std::atomic<int> pending_handshakes_{0};
-  Clock::time_point now_{};      // read once per received batch
+  Clock::time_point now_{};  // read once per received batch
   std::size_t underlay_mtu_ = 1500;
+  bool gso_ = true;              // UDP_SEGMENT works here (cleared on the first refusal)
   std::shared_ptr<bool> alive_;  // handlers queued before destruction check it
 };
 

@@ -1,6 +1,7 @@
 #include "transport/udp_sockets.h"
 
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,6 +37,9 @@ int OpenOne(const Endpoint& local, boost::system::error_code* ec) {
     setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
   }
   SetBuffers(fd);
+  // Coalesced receive (UDP GRO): many datagrams of one flow per recvmmsg entry. Older kernels
+  // refuse the option and deliver datagram by datagram, which the receive path handles too.
+  setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on);
   if (bind(fd, local.sockaddr_ptr(), local.length()) != 0) {
     *ec = Errno();
     close(fd);

@@ -24,12 +24,17 @@ struct UdpTxQueue {
     Family() : buffers(std::make_unique<std::uint8_t[]>(kSlotBytes * kBatchSize)) {}
     std::uint8_t* slot(std::size_t i) noexcept { return buffers.get() + i * kSlotBytes; }
     std::unique_ptr<std::uint8_t[]> buffers;
-    std::array<mmsghdr, kBatchSize> msgs{};
     std::array<iovec, kBatchSize> iov{};
     std::array<Endpoint, kBatchSize> dest;
     std::array<std::uint32_t, kBatchSize> peer{};
     std::array<bool, kBatchSize> is_frame{};
     std::size_t n = 0;
+
+    // What one sendmmsg() sends: message m covers entries [first[m], first[m + 1]). With UDP
+    // GSO a message is a run of datagrams for one destination, cut apart by the kernel.
+    std::array<mmsghdr, kBatchSize> out{};
+    std::array<std::size_t, kBatchSize + 1> first{};
+    std::array<std::array<char, CMSG_SPACE(sizeof(std::uint16_t))>, kBatchSize> cmsg{};
   };
   Family v4, v6;
 

@@ -54,7 +54,7 @@ Overlay::Overlay(const DaemonOptions& options, datapath::Shard& shard,
     throw std::runtime_error("--listen " + options.listen + ": " + sockets.error().message());
   sockets_ = std::move(*sockets);
   shard_.RunAndWait([&] {
-    tunnel_ = std::make_unique<transport::Tunnel>(shard_.context(), sockets_, shard_.batch());
+    tunnel_ = std::make_unique<transport::Tunnel>(shard_.context(), sockets_);
     tunnel_->set_underlay_mtu(options.underlay_mtu);
   });
   peers_ = std::make_unique<transport::PeerManager>(control, shard_.context(), tunnel_.get(),
