@@ -172,13 +172,17 @@ void PeerManager::TickPeer(Peer& p, TimePoint now) {
   t.last_tx = FromNs(clock.last_tx.load(std::memory_order_relaxed));
   t.unanswered_since = FromNs(clock.unanswered_since.load(std::memory_order_relaxed));
   t.current_created = FromNs(clock.current_created.load(std::memory_order_relaxed));
+  // The datapath switched to the keys we initiated: the responder has them.
+  if (p.unconfirmed && t.current_created == p.unconfirmed) {
+    p.unconfirmed.reset();
+    OnConfirmed(p, now);
+  }
   t.current_initiator = clock.current_initiator.load(std::memory_order_relaxed);
   t.current_sent = clock.current_sent.load(std::memory_order_relaxed);
   t.last_handshake = p.last_handshake;
   t.next_attempt = p.next_attempt;
   t.has_endpoint = p.endpoint.valid();
   t.up = p.up;
-  if (p.unconfirmed && t.current_created == p.unconfirmed) p.unconfirmed.reset();
   t.unconfirmed_since = p.unconfirmed;
   const PeerAction a = NextAction(t, now);
   const PeerId id = p.id;
@@ -290,21 +294,28 @@ void PeerManager::OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t>
     p->key = c.remote;
   }
   p->endpoint = c.endpoint;
-  p->attempts = 0;
-  p->next_attempt = std::chrono::steady_clock::now() + kHandshakeRetryMin;
-  p->last_handshake = std::chrono::steady_clock::now();
   c.keys->peer = p->id;
-  // Initiator keys wait for the responder's keepalive; if it never comes, try again soon.
-  if (c.keys->initiator) p->unconfirmed = c.keys->created;
+  // Our own keys as initiator are only proven once the responder uses them (its keepalive):
+  // it may still refuse us (allow-list) after answering. Until then the peer is not up and
+  // the retry back-off keeps running; as responder, the final message was that proof.
+  const bool initiator = c.keys->initiator;
+  if (initiator) p->unconfirmed = c.keys->created;
   asio::post(shard_, [tn = tunnel_, id = p->id, kp = std::move(c.keys), e = c.endpoint,
                       final_msg = std::move(final_msg), &sockets = sockets_]() mutable {
     tn->InstallKeypair(id, std::move(kp), e);
     if (!final_msg.empty()) sockets.SendTo(e, final_msg);
   });
-  log_->debug("network {}: handshake with {} complete", networks_[p->network].config.name,
-              Name(*p));
-  if (!p->up) {
-    SetUp(*p, true, "handshake complete");
+  log_->debug("network {}: handshake with {} complete{}", networks_[p->network].config.name,
+              Name(*p), initiator ? ", waiting for confirmation" : "");
+  if (!initiator) OnConfirmed(*p, std::chrono::steady_clock::now());
+}
+
+void PeerManager::OnConfirmed(Peer& p, TimePoint now) {
+  p.attempts = 0;
+  p.next_attempt = now + kHandshakeRetryMin;
+  p.last_handshake = now;
+  if (!p.up) {
+    SetUp(p, true, "handshake complete");
     next_exchange_ = {};  // tell everyone about the newcomer soon
   }
 }

@@ -98,6 +98,8 @@ class PeerManager final : public TunnelEvents {
   void StartHandshake(Peer& p, std::chrono::steady_clock::time_point now);
   void HandleHandshake(const Endpoint& from, const std::vector<std::uint8_t>& pkt);
   void OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t> final_msg);
+  // The peer proved it holds our newest keys: it is up, and the retry back-off resets.
+  void OnConfirmed(Peer& p, std::chrono::steady_clock::time_point now);
   Peer* PeerFor(const Handshaker::Completed& c);
   Peer& AddPeer(int network, std::optional<crypto::PublicKey> key, const Endpoint& endpoint,
                 bool bootstrap);

@@ -321,6 +321,67 @@ class OverlayTest : public NetnsTest {
     return out;
   }
 
+  // Like AddHost, but ul0 keeps only the IPv6 address fd00:98::`n`/64 (nodad: usable at once):
+  // no IPv4 address at all on the underlay.
+  Host& AddHostV6(const std::string& name, int n, const std::string& network_key,
+                  const Argv& extra = {}) {
+    Host& h = hosts_.emplace_back();
+    h.name = name;
+    h.ip = "fd00:98::" + std::to_string(n);
+    h.ns = UnderlayNode("10.98.0." + std::to_string(n));
+    Must({"ip", "-n", h.ns, "-4", "addr", "flush", "dev", "ul0"});
+    Must({"ip", "-n", h.ns, "addr", "add", h.ip + "/64", "dev", "ul0", "nodad"});
+    h.flags = {"--network-key", network_key, "--host-key", tmp() + "/host" + name + ".key"};
+    h.flags.insert(h.flags.end(), extra.begin(), extra.end());
+    StartDaemon(h);
+    return h;
+  }
+
+  // Host `name`'s key file (the one AddHost passes as --host-key), made beforehand with
+  // vswitchctl genkey, mode 0600; returns its public key (vswitchctl pubkey).
+  std::string NewHostKey(const std::string& name) {
+    const std::string file = tmp() + "/host" + name + ".key";
+    Must({"sh", "-c", std::string("umask 077 && ") + VSWITCHCTL_BIN + " genkey > " + file});
+    const CommandResult pub =
+        RunCommand({"sh", "-c", std::string(VSWITCHCTL_BIN) + " pubkey < " + file}, 5s);
+    if (!pub.ok() || pub.out.size() < 44)
+      throw FixtureError("vswitchctl pubkey: " + ::testing::PrintToString(pub));
+    return pub.out.substr(0, pub.out.find('\n'));
+  }
+
+  // Every host lists `up` peers up (bounded by kMeshTimeout); false, with the peers, if not.
+  ::testing::AssertionResult AllHostsHavePeersUp(int up) {
+    if (WaitUntil(
+            [&] {
+              return std::all_of(hosts_.begin(), hosts_.end(),
+                                 [&](const Host& h) { return PeersUp(h) == up; });
+            },
+            kMeshTimeout, 200ms))
+      return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "not every host has " << up << " peers up:\n"
+                                         << OverlayState();
+  }
+
+  // ping -M do (no fragmentation in the guest) with `size` bytes of payload; packets received.
+  int BigPing(const Guest& from, const Guest& to, int size, int count = 3) {
+    const CommandResult r = InNamespace(
+        from.ns,
+        {"ping", "-n", "-M", "do", "-s", std::to_string(size), "-c", std::to_string(count), "-i",
+         "0.2", "-W", "2", to.ip},
+        Millis(count * 2000 + 5000));
+    static const std::regex re("([0-9]+) packets transmitted, ([0-9]+) (packets )?received");
+    std::smatch m;
+    if (!std::regex_search(r.out, m, re))
+      throw FixtureError("ping -s " + std::to_string(size) + ": " + ::testing::PrintToString(r));
+    if (std::stoi(m[1]) != count)
+      throw FixtureError("ping sent " + std::string(m[1]) + ": " + ::testing::PrintToString(r));
+    return std::stoi(m[2]);
+  }
+
+  static long long MsSince(Clock::time_point t) {
+    return std::chrono::duration_cast<Millis>(Clock::now() - t).count();
+  }
+
   std::string ul_;
   int ul_ports_ = 0;
   int captures_ = 0;
@@ -598,6 +659,225 @@ TEST_F(OverlayTest, VlanStaysIsolatedAcrossHosts) {
 
   ExpectUnreachable(guests_[2], guests_[0]);
   ExpectUnreachable(guests_[2], guests_[1], 2);
+}
+
+TEST_F(OverlayTest, HostThatMovesToANewUnderlayAddressIsFollowedAndTrafficResumes) {
+  StartMesh(2);
+  Host &a = hosts_[0], &b = hosts_[1];
+  const Guest &ga = guests_[0], &gb = guests_[1];
+  ExpectReachable(ga, gb);
+  ASSERT_EQ(PeerOf(a, b)->endpoint(), b.ip + ":" + kPort);
+
+  // B's guest keeps talking, as a roaming laptop does; B's daemon listens on the wildcard.
+  const pid_t flow =
+      Spawn({"ping", "-n", "-i", "0.2", "-w", "30", ga.ip}, "flow-roam", {.netns = gb.ns});
+  std::this_thread::sleep_for(600ms);
+  // B moves: 10.98.0.22 becomes its only address (promoted from secondary, so the subnet
+  // route stays and B's packets leave from it).
+  const std::string new_ip = "10.98.0.22";
+  Must({"ip", "netns", "exec", b.ns, "sysctl", "-qw", "net.ipv4.conf.ul0.promote_secondaries=1"});
+  Must({"ip", "-n", b.ns, "addr", "add", new_ip + "/24", "dev", "ul0"});
+  Must({"ip", "-n", b.ns, "addr", "del", b.ip + "/24", "dev", "ul0"});
+  const auto moved = Clock::now();
+  const CommandResult addrs = InNamespace(b.ns, {"ip", "-4", "-o", "addr", "show", "dev", "ul0"});
+  ASSERT_NE(addrs.out.find(new_ip + "/24"), std::string::npos) << addrs;
+  ASSERT_EQ(addrs.out.find(b.ip + "/"), std::string::npos) << addrs;
+
+  const std::string new_endpoint = new_ip + ":" + kPort;
+  const bool followed = WaitUntil(
+      [&] {
+        const auto p = PeerOf(a, b);
+        return p && p->endpoint() == new_endpoint && p->state() == "up";
+      },
+      15s, 100ms);
+  const long long followed_ms = MsSince(moved);
+  EXPECT_TRUE(followed) << "A still has B at its old address:\n" << OverlayState();
+  const bool resumed = WaitUntil([&] { return Ping(ga.ns, gb.ip, 1).received == 1; },
+                                 15s - Millis(MsSince(moved)), 0ms);
+  const long long resumed_ms = MsSince(moved);
+  EXPECT_TRUE(resumed) << OverlayState();
+  Stop(flow, SIGINT, 3s);
+  std::cout << "[roaming] A's peer B at " << new_endpoint << " after " << followed_ms
+            << " ms; A's guest reaches B's after " << resumed_ms << " ms; B's flow: "
+            << Tail(LogPath("flow-roam"), 2);
+  ExpectReachable(ga, gb);
+  ExpectReachable(gb, ga);
+  const auto now_b = PeerOf(a, b);
+  ASSERT_TRUE(now_b.has_value());
+  EXPECT_EQ(now_b->endpoint(), new_endpoint);
+  EXPECT_EQ(now_b->fingerprint(), b.fingerprint) << "the same peer, not a new one";
+  EXPECT_EQ(PeersOf(a).peers_size(), 1) << PeersOf(a).DebugString();
+  EXPECT_EQ(PeerOf(b, a)->endpoint(), a.ip + ":" + kPort);
+}
+
+TEST_F(OverlayTest, PeerThatGoesSilentIsDeclaredDownAndItsMacsAreFlushed) {
+  StartMesh(2);
+  Host &a = hosts_[0], &b = hosts_[1];
+  ExpectReachable(guests_[0], guests_[1]);
+  ExpectReachable(guests_[1], guests_[0]);
+  const auto behind_b = [&] {
+    const control::FdbList fdb = FdbOf(a);
+    return std::count_if(fdb.entries().begin(), fdb.entries().end(),
+                         [&](const control::FdbEntry& e) { return e.peer() == b.fingerprint; });
+  };
+  const control::FdbList before = FdbOf(a);
+  ASSERT_TRUE(std::any_of(before.entries().begin(), before.entries().end(),
+                          [&](const control::FdbEntry& e) {
+                            return e.mac() == guests_[1].mac && e.peer() == b.fingerprint;
+                          }))
+      << "A did not learn B's guest behind B: " << before.DebugString();
+
+  kill(b.sw.pid, SIGKILL);
+  const auto killed = Clock::now();
+  ASSERT_EQ(WaitExit(b.sw.pid, 5s), std::optional<int>(128 + SIGKILL));
+  // kDeadAfter (30 s) without an authenticated packet, checked on a 250 ms tick.
+  const bool down = WaitUntil(
+      [&] {
+        const auto p = PeerOf(a, b);
+        return p && p->state() == "down";
+      },
+      40s, 250ms);
+  const long long down_ms = MsSince(killed);
+  ASSERT_TRUE(down) << "B still up on A 40 s after B died:\n" << OverlayState();
+  EXPECT_GE(down_ms, 25000) << "declared down before 30 s of silence";
+  // The flush runs on the datapath right after the state change.
+  EXPECT_TRUE(WaitUntil([&] { return behind_b() == 0; }, 2s, 50ms)) << FdbOf(a).DebugString();
+  EXPECT_EQ(StatusOf(a).networks(0).peers_up(), 0u);
+  std::cout << "[dead peer] B down on A " << down_ms << " ms after SIGKILL; A's FDB now "
+            << FdbOf(a).ShortDebugString() << "\n";
+  EXPECT_TRUE(Running(a.sw.pid));
+}
+
+TEST_F(OverlayTest, JumboFramesOfMtu9000GuestsCrossHostsAndAreCountedWhereTooLong) {
+  // --max-frame counts the whole untagged frame (the default 1514 is MTU 1500 + 14), so MTU
+  // 9000 guests need 9014; with --max-frame 9000, ping -s 8958 passes and -s 8959 is too_long.
+  const std::string key = NewNetworkKeyFile("network.key");
+  Host& a = AddHost("A", 1, key, {"--max-frame", "9014"});
+  Host& b = AddHost("B", 2, key, {"--peer", a.ip, "--max-frame", "9014"});
+  Host& c = AddHost("C", 3, key, {"--peer", a.ip});  // the default, 1514
+  for (int i = 0; i < 3; ++i) {
+    Guest& g = AddGuestOn(hosts_[i], i + 1);
+    Must({"ip", "-n", g.ns, "link", "set", "tap0", "mtu", "9000"});
+  }
+  ASSERT_TRUE(AllHostsHavePeersUp(2));
+  EXPECT_EQ(StatusOf(a).networks(0).max_frame(), 9014u);
+  EXPECT_EQ(StatusOf(c).networks(0).max_frame(), 1514u);
+  const Guest &ga = guests_[0], &gb = guests_[1], &gc = guests_[2];
+
+  // 8972 + 8 ICMP + 20 IP = 9000, a 9014-byte frame, ~9078 bytes of IP on a 1500-byte underlay.
+  EXPECT_EQ(BigPing(ga, gb, 8972), 3);
+  EXPECT_EQ(BigPing(gb, ga, 8972), 3);
+  EXPECT_GE(PeerOf(b, a)->rx_frames(), 6u);
+
+  // C keeps 1514: a jumbo frame from A arrives and is refused as a bad frame from a peer.
+  ExpectReachable(ga, gc);  // the path works and ARP is resolved
+  const auto bad_frames = [&] {
+    return Drops(StatusOf(c).networks(0).drops(), "peer_bad_frame");
+  };
+  const std::uint64_t bad_before = bad_frames();
+  EXPECT_EQ(BigPing(ga, gc, 8972), 0);
+  EXPECT_TRUE(WaitUntil([&] { return bad_frames() == bad_before + 3; }, 2s, 50ms))
+      << "peer_bad_frame on C went from " << bad_before << " to " << bad_frames();
+
+  // And C's own guest cannot send one: its port counts too_long, nothing leaves for A.
+  UseControl(c.sw.control);
+  const control::Port port_before = PortOf(gc.plug_pid);
+  const auto a_from_c = PeerOf(a, c)->rx_bytes();  // an ARP probe from gC may still pass
+  EXPECT_EQ(BigPing(gc, ga, 8972), 0);
+  UseControl(c.sw.control);
+  const control::Port port_after = PortOf(gc.plug_pid);
+  EXPECT_EQ(Drops(port_after.counters().drops(), "too_long") -
+                Drops(port_before.counters().drops(), "too_long"),
+            3u)
+      << port_after.DebugString();
+  EXPECT_LT(PeerOf(a, c)->rx_bytes() - a_from_c, 9000u) << "a jumbo frame left C";
+  EXPECT_EQ(bad_frames(), bad_before + 3);
+  ExpectReachable(gc, ga);  // ordinary frames still pass
+}
+
+TEST_F(OverlayTest, HostsWithOnlyIpv6OnTheUnderlayFormOneSegment) {
+  const std::string key = NewNetworkKeyFile("network.key");
+  Host& a = AddHostV6("A", 1, key);
+  Host& b = AddHostV6("B", 2, key, {"--peer", "[fd00:98::1]:6655"});
+  for (int i = 0; i < 2; ++i) AddGuestOn(hosts_[i], i + 1);
+  for (const Host& h : hosts_) {
+    const CommandResult v4 = InNamespace(h.ns, {"ip", "-4", "-o", "addr", "show", "dev", "ul0"});
+    ASSERT_TRUE(v4.ok() && v4.out.empty()) << h.name << " has IPv4 on the underlay: " << v4;
+  }
+  ASSERT_TRUE(AllHostsHavePeersUp(1));
+  ExpectReachable(guests_[0], guests_[1]);
+  ExpectReachable(guests_[1], guests_[0]);
+  const auto b_at_a = PeerOf(a, b), a_at_b = PeerOf(b, a);
+  ASSERT_TRUE(b_at_a && a_at_b) << OverlayState();
+  EXPECT_EQ(b_at_a->endpoint(), "[fd00:98::2]:6655");
+  EXPECT_EQ(a_at_b->endpoint(), "[fd00:98::1]:6655");
+  EXPECT_EQ(b_at_a->fingerprint(), b.fingerprint);
+  EXPECT_GE(b_at_a->rx_frames(), 3u);
+  const control::FdbList fdb = FdbOf(a);
+  EXPECT_TRUE(std::any_of(fdb.entries().begin(), fdb.entries().end(),
+                          [&](const control::FdbEntry& e) {
+                            return e.mac() == guests_[1].mac && e.peer() == b.fingerprint;
+                          }))
+      << fdb.DebugString();
+}
+
+TEST_F(OverlayTest, AllowListAdmitsListedHostKeyAndRefusesAnotherHoldingTheNetworkKey) {
+  const std::string key = NewNetworkKeyFile("network.key");
+  NewHostKey("A");
+  const std::string b_key = NewHostKey("B");
+  const std::string c_key = NewHostKey("C");
+  ASSERT_NE(b_key, c_key);
+  Host& a = AddHost("A", 1, key, {"--allow-peer", b_key});
+  Host& b = AddHost("B", 2, key, {"--peer", a.ip});
+  Host& c = AddHost("C", 3, key, {"--peer", a.ip});
+  EXPECT_EQ(b.public_key, b_key) << "B does not use the key file made for it";
+  EXPECT_EQ(c.public_key, c_key);
+  for (int i = 0; i < 3; ++i) AddGuestOn(hosts_[i], i + 1);
+  ASSERT_TRUE(WaitUntil([&] { return PeersUp(a) == 1 && PeersUp(b) == 1; }, kMeshTimeout, 200ms))
+      << OverlayState();
+  ExpectReachable(guests_[1], guests_[0]);
+  ExpectReachable(guests_[0], guests_[1]);
+
+  // C holds the network key, so A answers its initiation, but refuses C's identity.
+  EXPECT_TRUE(WaitUntil(
+      [&] { return Drops(StatusOf(a).overlay().drops(), "not_allowed") > 0; }, 10s, 200ms))
+      << OverlayState();
+  ExpectUnreachable(guests_[2], guests_[0]);
+  const auto c_at_a = PeerOf(a, c);
+  EXPECT_TRUE(!c_at_a || c_at_a->state() == "down") << "A admitted C: " << c_at_a->DebugString();
+  EXPECT_EQ(PeersUp(a), 1);
+  EXPECT_EQ(PeerOf(a, b)->state(), "up");
+  const auto a_at_c = PeerOf(c, a);
+  std::cout << "[allow-list] A's overlay drops " << StatusOf(a).overlay().ShortDebugString()
+            << "\n[allow-list] C's view of A: "
+            << (a_at_c ? a_at_c->ShortDebugString() : std::string("none")) << "\n";
+  EXPECT_TRUE(!PeerOf(b, c).has_value() || PeerOf(b, c)->state() == "down")
+      << "B learned C through A: " << OverlayState();
+}
+
+// KNOWN BUG, disabled until fixed: an initiator counts its handshake complete (peer "up", retry
+// count reset) when the response arrives, before the responder confirmed it. A responder's
+// allow-list refuses the initiator only at the final message, so the refused host lists its
+// refuser "up" for good and rehandshakes every ~1.25 s without backing off (and A logs a
+// warning each time). Expected: the refused host shows the peer down and backs off.
+TEST_F(OverlayTest, HostRefusedByAnAllowListShowsThePeerDownAndBacksOff) {
+  const std::string key = NewNetworkKeyFile("network.key");
+  const std::string someone_else = NewHostKey("X");
+  Host& a = AddHost("A", 1, key, {"--allow-peer", someone_else});
+  Host& c = AddHost("C", 3, key, {"--peer", a.ip});
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Drops(StatusOf(a).overlay().drops(), "not_allowed") > 0; }, 10s, 100ms))
+      << OverlayState();
+  const auto first_refusal = Clock::now();
+  int seen_up = 0;
+  while (Clock::now() - first_refusal < 10s) {
+    const auto p = PeerOf(c, a);
+    if (p && p->state() == "up") ++seen_up;
+    std::this_thread::sleep_for(250ms);
+  }
+  EXPECT_EQ(seen_up, 0) << "C lists A up although A refuses it:\n" << OverlayState();
+  // Retries 1 s doubling: about 4 more attempts in 10 s, not one every ~1.25 s.
+  EXPECT_LE(Drops(StatusOf(a).overlay().drops(), "not_allowed"), 6u) << OverlayState();
 }
 
 }  // namespace
