@@ -61,21 +61,21 @@ void CheckPacket(std::span<const std::uint8_t> pkt) {
 }
 
 void CheckPayloads(std::span<const std::uint8_t> b) {
+  // Reserved bytes must be zero, so a decoded payload re-encodes to exactly its input.
   const auto init = InitiationPayload::Decode(b);
-  FUZZ_CHECK(init.has_value() ==
-             (b.size() == kInitiationPayloadBytes && b[0] == InitiationPayload::kVersion));
+  FUZZ_CHECK(init.has_value() == (b.size() == kInitiationPayloadBytes &&
+                                  b[0] == InitiationPayload::kVersion && b[2] == 0 && b[3] == 0));
   if (init) {
     auto expect = std::array<std::uint8_t, kInitiationPayloadBytes>{};
     std::memcpy(expect.data(), b.data(), expect.size());
-    expect[2] = expect[3] = 0;
     FUZZ_CHECK(init->Encode() == expect);
   }
   const auto resp = ResponsePayload::Decode(b);
-  FUZZ_CHECK(resp.has_value() == (b.size() == kResponsePayloadBytes && b[0] <= 1));
+  FUZZ_CHECK(resp.has_value() == (b.size() == kResponsePayloadBytes && b[0] <= 1 && b[1] == 0 &&
+                                  b[2] == 0 && b[3] == 0));
   if (resp) {
     auto expect = std::array<std::uint8_t, kResponsePayloadBytes>{};
     std::memcpy(expect.data(), b.data(), expect.size());
-    expect[1] = expect[2] = expect[3] = 0;
     FUZZ_CHECK(resp->Encode() == expect);
   }
 }
