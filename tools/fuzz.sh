@@ -22,22 +22,8 @@ targets=("${all_targets[@]}")
 (($# == 0)) || targets=("$@")
 
 # clang, its libFuzzer/sanitizer runtimes, and llvm-symbolizer for readable stacks: installed
-# only when missing, as tools/install-deps.sh does for the rest.
-./tools/install-deps.sh
-fuzz_packages=(clang libclang-rt-dev llvm)
-missing=()
-for p in "${fuzz_packages[@]}"; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
-if ((${#missing[@]} > 0)); then
-  echo "fuzz: installing ${missing[*]}"
-  sudo=()
-  ((EUID == 0)) || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  timeout 900 "${sudo[@]}" apt-get update -q
-  timeout 1800 "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+# only when missing, with the rest of vdemesh's packages.
+./tools/install-deps.sh clang libclang-rt-dev llvm
 
 timeout 300 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DVDEMESH_FUZZ=ON \

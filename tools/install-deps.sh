@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# install-deps.sh: installs the Debian packages that vdemesh needs to build and test, and only
-# those that are missing (so a second run does nothing and needs no network).
+# install-deps.sh [PACKAGE...]: installs the Debian packages that vdemesh needs to build and
+# test, plus any given as arguments (bench/, tools/fuzz.sh), and only those that are missing
+# (so a second run does nothing and needs no network).
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   libgtest-dev googletest
   iproute2 iputils-ping iperf3 tcpdump procps kmod
   qemu-system-x86 busybox-static cpio xz-utils
+  "$@"
 )
 
 missing=()
