@@ -21,6 +21,7 @@
 #include "transport/batch.h"
 #include "transport/tunnel.h"
 #include "vswitchd/core/switch_core.h"
+#include "vswitchd/core/tso.h"
 #include "vswitchd/datapath/tx_queue.h"
 
 namespace vdemesh::datapath {
@@ -90,6 +91,9 @@ class NetworkDatapath final : public transport::FrameSink {
   void ArmTap(const std::shared_ptr<Tap>& tap);
   void DrainEndpoint(Endpoint& ep) noexcept;
   void DrainTap(Tap& tap) noexcept;
+  // Adds one TAP read (virtio_net_hdr + frame) to the batch, which holds `n` frames; returns
+  // the new count. Processes the batch first when the frame would not fit.
+  std::size_t AddTapRead(Tap& tap, std::span<std::uint8_t> read, std::size_t n) noexcept;
   void ProcessBatch(std::uint32_t in, std::size_t n) noexcept;
   // tx.cc
   void Output(std::uint32_t port, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
@@ -126,10 +130,15 @@ struct NetworkDatapath::Endpoint {
   bool dirty = false;
 };
 
+// A TAP port. Reads hold a virtio_net_hdr and up to a 64 KiB TSO super-frame, so they land in
+// a buffer of their own and are cut into the shard's batch (tso.h).
 struct NetworkDatapath::Tap {
-  Tap(boost::asio::io_context& io, std::uint32_t p, int fd) : port(p), sd(io, fd) {}
+  static constexpr std::size_t kReadBytes = core::VnetHeader::kBytes + 65536 + 14;
+  Tap(boost::asio::io_context& io, std::uint32_t p, int fd)
+      : port(p), sd(io, fd), rx(std::make_unique<std::uint8_t[]>(kReadBytes)) {}
   std::uint32_t port;
   boost::asio::posix::stream_descriptor sd;
+  std::unique_ptr<std::uint8_t[]> rx;
 };
 
 }  // namespace vdemesh::datapath

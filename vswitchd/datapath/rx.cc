@@ -3,7 +3,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <cstring>
 
 #include "vswitchd/datapath/network_datapath.h"
 
@@ -43,16 +45,60 @@ void NetworkDatapath::DrainEndpoint(Endpoint& ep) noexcept {
 
 void NetworkDatapath::DrainTap(Tap& tap) noexcept {
   const int fd = tap.sd.native_handle();
-  for (int round = 0; round < kRxBudget; ++round) {
-    std::size_t n = 0;
-    for (; n < transport::kBatchSize; ++n) {
-      const ssize_t len = read(fd, batch_->slot(n), transport::kMaxFrameBytes);
-      if (len < 0) break;
-      batch_->set_length(n, static_cast<std::size_t>(len));
-    }
-    if (n > 0) ProcessBatch(tap.port, n);
-    if (n < transport::kBatchSize) return;
+  std::size_t n = 0;
+  for (std::size_t reads = 0; reads < kRxBudget * transport::kBatchSize; ++reads) {
+    const ssize_t len = read(fd, tap.rx.get(), Tap::kReadBytes);
+    if (len < 0) break;
+    n = AddTapRead(tap, {tap.rx.get(), static_cast<std::size_t>(len)}, n);
   }
+  if (n > 0) ProcessBatch(tap.port, n);
+}
+
+std::size_t NetworkDatapath::AddTapRead(Tap& tap, std::span<std::uint8_t> read,
+                                        std::size_t n) noexcept {
+  core::PortCounters& c = core_.counters(tap.port);
+  if (read.size() < core::VnetHeader::kBytes) {
+    c.Count(core::Drop::kTooShort);
+    return n;
+  }
+  const core::VnetHeader h = core::VnetHeader::Read(read.data());
+  std::span<std::uint8_t> frame = read.subspan(core::VnetHeader::kBytes);
+  const std::uint8_t gso = h.gso_type & static_cast<std::uint8_t>(~core::VnetHeader::kGsoEcn);
+  if (gso == core::VnetHeader::kGsoTcpV4 || gso == core::VnetHeader::kGsoTcpV6) {
+    // A TSO super-frame: the guest's gso_size already fits the tunnel (its MSS was clamped on
+    // the way out), so cutting at gso_size within the frame limit gives ordinary frames.
+    std::array<std::uint8_t*, transport::kBatchSize> slots;
+    std::array<std::size_t, transport::kBatchSize> lens;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      for (std::size_t i = n; i < transport::kBatchSize; ++i) slots[i - n] = batch_->slot(i);
+      const std::size_t room = transport::kBatchSize - n;
+      const std::size_t k = core::SegmentTcp(frame, h.gso_size, core_.max_frame(),
+                                             {slots.data(), room}, {lens.data(), room});
+      if (k > 0) {
+        for (std::size_t i = 0; i < k; ++i) batch_->set_length(n + i, lens[i]);
+        return n + k;
+      }
+      if (n == 0) break;  // it does not fit even an empty batch: not segmentable
+      ProcessBatch(tap.port, n);
+      n = 0;
+    }
+    c.Count(core::Drop::kTooLong);
+    return n;
+  }
+  if ((h.flags & core::VnetHeader::kNeedsCsum) != 0 &&
+      !core::CompleteChecksum(frame, h.csum_start, h.csum_offset)) {
+    c.Count(core::Drop::kTooShort);
+    return n;
+  }
+  if (frame.size() > transport::kMaxFrameBytes) {
+    c.Count(core::Drop::kTooLong);
+    return n;
+  }
+  std::memcpy(batch_->slot(n), frame.data(), frame.size());
+  batch_->set_length(n, frame.size());
+  if (++n < transport::kBatchSize) return n;
+  ProcessBatch(tap.port, n);
+  return 0;
 }
 
 void NetworkDatapath::ProcessBatch(std::uint32_t in, std::size_t n) noexcept {

@@ -86,16 +86,19 @@ void NetworkDatapath::FlushAll() noexcept {
 void NetworkDatapath::WriteTap(Tap& tap, std::span<const std::uint8_t> frame,
                                std::uint16_t tag) noexcept {
   core::PortCounters& c = core_.counters(tap.port);
+  // An all-zero virtio_net_hdr: a plain frame with its checksums complete.
+  static constexpr std::uint8_t kPlainFrame[core::VnetHeader::kBytes] = {};
   std::uint8_t tag_bytes[core::kVlanTagBytes];
-  iovec iov[3];
-  const auto parts = static_cast<int>(FrameIovecs(frame, tag, iov, tag_bytes));
+  iovec iov[4];
+  iov[0] = {const_cast<std::uint8_t*>(kPlainFrame), sizeof kPlainFrame};
+  const auto parts = static_cast<int>(1 + FrameIovecs(frame, tag, iov + 1, tag_bytes));
   const ssize_t n = writev(tap.sd.native_handle(), iov, parts);
   if (n < 0) {
     c.Count(errno == EAGAIN || errno == ENOBUFS ? core::Drop::kTxFull : core::Drop::kTxError);
     return;
   }
   ++c.tx_frames;
-  c.tx_bytes += static_cast<std::uint64_t>(n);
+  c.tx_bytes += static_cast<std::uint64_t>(n) - sizeof kPlainFrame;
 }
 
 }  // namespace vdemesh::datapath

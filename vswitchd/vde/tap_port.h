@@ -7,8 +7,9 @@
 
 namespace vdemesh::vde {
 
-// Opens (creating if needed) TAP interface `name` without packet info headers, sets it up, and
-// returns a non-blocking fd. Needs CAP_NET_ADMIN.
+// Opens (creating if needed) TAP interface `name` without packet info headers but with a
+// virtio_net_hdr on every frame and TSO/checksum offloads, sets it up, and returns a
+// non-blocking fd. Needs CAP_NET_ADMIN.
 boost::system::result<int> OpenTap(const std::string& name);
 
 }  // namespace vdemesh::vde

@@ -1,0 +1,143 @@
+#include "vswitchd/core/tso.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+namespace vdemesh::core {
+namespace {
+
+constexpr std::size_t kEth = 14;
+
+std::uint16_t Load16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
+std::uint32_t Load32(const std::uint8_t* p) {
+  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
+}
+
+// A TCP super-frame with `payload` bytes of a counting pattern; flags PSH|ACK|FIN|CWR.
+std::vector<std::uint8_t> SuperFrame(bool v6, std::size_t payload) {
+  std::vector<std::uint8_t> f(kEth, 0);
+  f[12] = v6 ? 0x86 : 0x08;
+  f[13] = v6 ? 0xdd : 0x00;
+  if (v6) {
+    std::vector<std::uint8_t> ip(40, 0);
+    ip[0] = 0x60;
+    ip[6] = 6;
+    ip[7] = 64;
+    for (int i = 0; i < 16; ++i) ip[8 + i] = static_cast<std::uint8_t>(i), ip[24 + i] = static_cast<std::uint8_t>(0x80 + i);
+    f.insert(f.end(), ip.begin(), ip.end());
+  } else {
+    std::vector<std::uint8_t> ip = {0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+    f.insert(f.end(), ip.begin(), ip.end());
+  }
+  // TCP with 12 bytes of options (doff 8): seq 0xfffffff0 so that segments wrap around.
+  std::vector<std::uint8_t> tcp = {0x9c, 0x40, 0x00, 0x50, 0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 1,
+                                   0x80, 0x80 | 0x10 | 0x08 | 0x01, 0xfa, 0xf0, 0, 0, 0, 0,
+                                   1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8};
+  f.insert(f.end(), tcp.begin(), tcp.end());
+  for (std::size_t i = 0; i < payload; ++i) f.push_back(static_cast<std::uint8_t>(i * 7));
+  return f;
+}
+
+bool TcpChecksumOk(const std::vector<std::uint8_t>& s, bool v6) {
+  const std::size_t ip = kEth, tcp = v6 ? ip + 40 : ip + 20;
+  std::uint32_t sum = v6 ? OnesSum({&s[ip + 8], 32}) : OnesSum({&s[ip + 12], 8});
+  sum += 6 + static_cast<std::uint32_t>(s.size() - tcp);
+  return FoldChecksum(OnesSum({&s[tcp], s.size() - tcp}, sum)) == 0;
+}
+
+struct Segments {
+  std::vector<std::vector<std::uint8_t>> frames;
+};
+
+Segments Segment(const std::vector<std::uint8_t>& f, std::size_t gso, std::size_t max_frame,
+                 std::size_t slots = 64) {
+  std::vector<std::vector<std::uint8_t>> bufs(slots, std::vector<std::uint8_t>(max_frame));
+  std::vector<std::uint8_t*> out;
+  for (auto& b : bufs) out.push_back(b.data());
+  std::vector<std::size_t> lens(slots);
+  const std::size_t n = SegmentTcp(f, gso, max_frame, out, lens);
+  Segments r;
+  for (std::size_t i = 0; i < n; ++i) r.frames.emplace_back(bufs[i].begin(), bufs[i].begin() + static_cast<long>(lens[i]));
+  return r;
+}
+
+void ExpectValidSegmentation(bool v6) {
+  const std::size_t payload = 10000;
+  const auto super = SuperFrame(v6, payload);
+  const std::size_t hdrs = kEth + (v6 ? 40 : 20) + 32;
+  const auto segs = Segment(super, 1448, 1436);
+  const std::size_t mss = 1436 - hdrs;
+  ASSERT_EQ(segs.frames.size(), (payload + mss - 1) / mss);
+  std::vector<std::uint8_t> joined;
+  for (std::size_t k = 0; k < segs.frames.size(); ++k) {
+    const auto& s = segs.frames[k];
+    ASSERT_LE(s.size(), 1436u);
+    const std::size_t tcp = kEth + (v6 ? 40 : 20);
+    if (v6) {
+      EXPECT_EQ(Load16(&s[kEth + 4]), s.size() - kEth - 40);
+    } else {
+      EXPECT_EQ(Load16(&s[kEth + 2]), s.size() - kEth);
+      EXPECT_EQ(Load16(&s[kEth + 4]), 0x1234 + k);
+      EXPECT_EQ(FoldChecksum(OnesSum({&s[kEth], 20})), 0) << "IPv4 header checksum, k=" << k;
+    }
+    EXPECT_EQ(Load32(&s[tcp + 4]), static_cast<std::uint32_t>(0xfffffff0u + k * mss)) << k;
+    const bool last = k + 1 == segs.frames.size();
+    EXPECT_EQ((s[tcp + 13] & 0x09) != 0, last) << "FIN/PSH only on the last, k=" << k;
+    EXPECT_EQ((s[tcp + 13] & 0x80) != 0, k == 0) << "CWR only on the first, k=" << k;
+    EXPECT_TRUE(s[tcp + 13] & 0x10) << "ACK on every segment";
+    EXPECT_TRUE(TcpChecksumOk(s, v6)) << "TCP checksum, k=" << k;
+    joined.insert(joined.end(), s.begin() + static_cast<long>(hdrs), s.end());
+  }
+  EXPECT_EQ(joined, std::vector<std::uint8_t>(super.begin() + static_cast<long>(hdrs), super.end()));
+}
+
+TEST(SegmentTcp, Ipv4SuperFrameBecomesValidSegmentsCarryingThePayloadInOrder) {
+  ExpectValidSegmentation(false);
+}
+
+TEST(SegmentTcp, Ipv6SuperFrameBecomesValidSegmentsCarryingThePayloadInOrder) {
+  ExpectValidSegmentation(true);
+}
+
+TEST(SegmentTcp, GsoSizeSmallerThanTheFrameLimitIsKept) {
+  const auto segs = Segment(SuperFrame(false, 3000), 1000, 1500);
+  ASSERT_EQ(segs.frames.size(), 3u);
+  EXPECT_EQ(segs.frames[0].size(), kEth + 20 + 32 + 1000u);
+}
+
+TEST(SegmentTcp, TooManySegmentsForTheSlotsIsRefused) {
+  EXPECT_TRUE(Segment(SuperFrame(false, 60000), 1448, 1436, 8).frames.empty());
+}
+
+TEST(SegmentTcp, NonTcpAndTruncatedFramesAreRefused) {
+  auto udp = SuperFrame(false, 100);
+  udp[kEth + 9] = 17;
+  EXPECT_TRUE(Segment(udp, 1448, 1436).frames.empty());
+  const auto full = SuperFrame(true, 0);
+  for (std::size_t n = 0; n < full.size(); ++n) {
+    const std::vector<std::uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
+    EXPECT_TRUE(Segment(cut, 1448, 1436).frames.empty()) << "n=" << n;
+  }
+}
+
+TEST(CompleteChecksum, FillsInWhatThePseudoHeaderSumLeftOpen) {
+  auto f = SuperFrame(false, 500);
+  const std::size_t tcp = kEth + 20;
+  // What a kernel leaves with NEEDS_CSUM: the pseudo-header sum, not complemented.
+  std::uint32_t pseudo = OnesSum({&f[kEth + 12], 8}) + 6 + static_cast<std::uint32_t>(f.size() - tcp);
+  while (pseudo >> 16) pseudo = (pseudo & 0xffff) + (pseudo >> 16);
+  f[tcp + 16] = static_cast<std::uint8_t>(pseudo >> 8);
+  f[tcp + 17] = static_cast<std::uint8_t>(pseudo);
+  f[kEth + 2] = static_cast<std::uint8_t>((f.size() - kEth) >> 8);
+  f[kEth + 3] = static_cast<std::uint8_t>(f.size() - kEth);
+  ASSERT_TRUE(CompleteChecksum(f, tcp, 16));
+  EXPECT_TRUE(TcpChecksumOk(f, false));
+  EXPECT_FALSE(CompleteChecksum(f, f.size(), 16));
+  EXPECT_FALSE(CompleteChecksum(f, f.size() - 1, 16));
+}
+
+}  // namespace
+}  // namespace vdemesh::core
