@@ -23,20 +23,22 @@ void Store32(std::uint8_t* p, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
 }
 
-// Where the headers of a TCP super-frame end, and which IP version it is; 0 if not one.
-struct Layout {
-  std::size_t ip = kEth;
-  std::size_t tcp = 0;
-  std::size_t payload = 0;  // first payload byte = length of all headers
-  bool v6 = false;
-};
+std::uint16_t TcpChecksum(const std::uint8_t* seg, const TcpFrame& l, std::size_t seg_len) {
+  const std::size_t tcp_len = seg_len - l.tcp;
+  std::uint32_t sum = l.v6 ? OnesSum({seg + l.ip + 8, 32}) : OnesSum({seg + l.ip + 12, 8});
+  sum += kTcp + static_cast<std::uint32_t>(tcp_len);
+  return FoldChecksum(OnesSum({seg + l.tcp, tcp_len}, sum));
+}
 
-bool ParseLayout(std::span<const std::uint8_t> f, Layout* l) {
+}  // namespace
+
+bool ParseTcpFrame(std::span<const std::uint8_t> f, TcpFrame* l) noexcept {
   if (f.size() < kEth + 40) return false;
   const std::uint16_t type = Load16(&f[12]);
   if (type == 0x0800) {
     const std::size_t ihl = (f[kEth] & 0x0f) * 4u;
     if ((f[kEth] >> 4) != 4 || ihl < 20 || f[kEth + 9] != kTcp) return false;
+    l->v6 = false;
     l->tcp = kEth + ihl;
   } else if (type == 0x86dd) {
     if ((f[kEth] >> 4) != 6 || f[kEth + 6] != kTcp) return false;  // no extension headers
@@ -52,14 +54,14 @@ bool ParseLayout(std::span<const std::uint8_t> f, Layout* l) {
   return true;
 }
 
-std::uint16_t TcpChecksum(const std::uint8_t* seg, const Layout& l, std::size_t seg_len) {
-  const std::size_t tcp_len = seg_len - l.tcp;
-  std::uint32_t sum = l.v6 ? OnesSum({seg + l.ip + 8, 32}) : OnesSum({seg + l.ip + 12, 8});
-  sum += kTcp + static_cast<std::uint32_t>(tcp_len);
-  return FoldChecksum(OnesSum({seg + l.tcp, tcp_len}, sum));
+void VnetHeader::Write(std::uint8_t* p) const noexcept {
+  p[0] = flags;
+  p[1] = gso_type;
+  std::memcpy(p + 2, &hdr_len, 2);
+  std::memcpy(p + 4, &gso_size, 2);
+  std::memcpy(p + 6, &csum_start, 2);
+  std::memcpy(p + 8, &csum_offset, 2);
 }
-
-}  // namespace
 
 VnetHeader VnetHeader::Read(const std::uint8_t* p) noexcept {
   VnetHeader h;
@@ -98,8 +100,8 @@ bool CompleteChecksum(std::span<std::uint8_t> frame, std::size_t csum_start,
 std::size_t SegmentTcp(std::span<const std::uint8_t> frame, std::size_t gso_size,
                        std::size_t max_frame, std::span<std::uint8_t* const> out,
                        std::span<std::size_t> lens) noexcept {
-  Layout l;
-  if (!ParseLayout(frame, &l) || max_frame <= l.payload || gso_size == 0) return 0;
+  TcpFrame l;
+  if (!ParseTcpFrame(frame, &l) || max_frame <= l.payload || gso_size == 0) return 0;
   const std::size_t mss = std::min(gso_size, max_frame - l.payload);
   const std::size_t payload = frame.size() - l.payload;
   const std::size_t count = payload == 0 ? 1 : (payload + mss - 1) / mss;

@@ -30,7 +30,17 @@ struct VnetHeader {
   std::uint16_t csum_offset = 0;
 
   static VnetHeader Read(const std::uint8_t* p) noexcept;
+  void Write(std::uint8_t* p) const noexcept;
 };
+
+// Where the headers of an untagged TCP/IPv4 or TCP/IPv6 (no extension headers) frame are.
+struct TcpFrame {
+  std::size_t ip = 14;
+  std::size_t tcp = 0;
+  std::size_t payload = 0;  // offset of the first payload byte = length of all headers
+  bool v6 = false;
+};
+bool ParseTcpFrame(std::span<const std::uint8_t> frame, TcpFrame* layout) noexcept;
 
 // Ones' complement sum of `data` (as 16-bit big-endian words, an odd last byte padded), added to
 // `sum`; not folded.

@@ -67,6 +67,7 @@ void NetworkDatapath::AddTap(std::uint32_t port, int fd) {
   VDEMESH_CHECK(port < ports_.size() && !ports_[port].tap);
   auto tap = std::make_shared<Tap>(io_, port, fd);
   ports_[port].tap = tap;
+  dirty_taps_.reserve(dirty_taps_.capacity() + 1);  // never reallocates mid-batch
   OnPortChanged(port);
   ArmTap(tap);
 }

@@ -21,6 +21,7 @@
 #include "transport/batch.h"
 #include "transport/tunnel.h"
 #include "vswitchd/core/switch_core.h"
+#include "vswitchd/core/tcp_coalescer.h"
 #include "vswitchd/core/tso.h"
 #include "vswitchd/datapath/tx_queue.h"
 
@@ -106,6 +107,9 @@ class NetworkDatapath final : public transport::FrameSink {
   void Flush(Endpoint& ep) noexcept;
   void FlushAll() noexcept;
   void WriteTap(Tap& tap, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
+  // To a TAP through its coalescer: TCP segments of one flow leave as one GSO write.
+  void ToTap(Tap& tap, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
+  void FlushTap(Tap& tap) noexcept;
 
   boost::asio::io_context& io_;
   core::SwitchCore core_;
@@ -115,6 +119,7 @@ class NetworkDatapath final : public transport::FrameSink {
   std::vector<PortIo> ports_;
   std::vector<std::uint32_t> active_ports_;  // ports with at least one endpoint or a TAP
   std::vector<Endpoint*> dirty_;             // endpoints with queued frames in this batch
+  std::vector<Tap*> dirty_taps_;             // TAPs with a pending coalesced run
   std::size_t endpoint_count_ = 0;
   boost::asio::steady_timer aging_timer_;
 };
@@ -139,6 +144,8 @@ struct NetworkDatapath::Tap {
   std::uint32_t port;
   boost::asio::posix::stream_descriptor sd;
   std::unique_ptr<std::uint8_t[]> rx;
+  core::TcpCoalescer coalescer;  // segments for this TAP, written as one GSO frame
+  bool dirty = false;            // the coalescer holds a run to write at the end of the batch
 };
 
 }  // namespace vdemesh::datapath

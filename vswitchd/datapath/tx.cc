@@ -23,7 +23,7 @@ void NetworkDatapath::Output(std::uint32_t port, std::span<const std::uint8_t> f
       dirty_.push_back(ep.get());
     }
   }
-  if (io.tap) WriteTap(*io.tap, frame, tag);
+  if (io.tap) ToTap(*io.tap, frame, tag);
 }
 
 void NetworkDatapath::Forward(const core::Forwarding& fwd, std::span<std::uint8_t> frame) noexcept {
@@ -40,8 +40,8 @@ void NetworkDatapath::ToPeer(transport::PeerId peer, std::uint16_t vlan,
   tunnel_->SendFrame(peer, vlan, frame);
 }
 
-void NetworkDatapath::Flood(std::uint32_t in, std::span<std::uint8_t> frame,
-                            std::uint16_t vlan, bool to_peers) noexcept {
+void NetworkDatapath::Flood(std::uint32_t in, std::span<std::uint8_t> frame, std::uint16_t vlan,
+                            bool to_peers) noexcept {
   for (std::uint32_t port : active_ports_)
     if (port != in) Output(port, frame, vlan);
   if (to_peers && tunnel_ != nullptr)
@@ -80,6 +80,8 @@ void NetworkDatapath::FlushAll() noexcept {
     ep->dirty = false;
   }
   dirty_.clear();
+  for (Tap* tap : dirty_taps_) FlushTap(*tap);
+  dirty_taps_.clear();
   if (tunnel_ != nullptr) tunnel_->Flush();
 }
 
@@ -99,6 +101,40 @@ void NetworkDatapath::WriteTap(Tap& tap, std::span<const std::uint8_t> frame,
   }
   ++c.tx_frames;
   c.tx_bytes += static_cast<std::uint64_t>(n) - sizeof kPlainFrame;
+}
+
+void NetworkDatapath::ToTap(Tap& tap, std::span<const std::uint8_t> frame,
+                            std::uint16_t tag) noexcept {
+  if (tag == 0 && tap.coalescer.Append(frame)) return;
+  FlushTap(tap);
+  if (tag == 0 && tap.coalescer.Start(frame)) {
+    if (!tap.dirty) {
+      tap.dirty = true;
+      dirty_taps_.push_back(&tap);
+    }
+    return;
+  }
+  WriteTap(tap, frame, tag);
+}
+
+void NetworkDatapath::FlushTap(Tap& tap) noexcept {
+  tap.dirty = false;
+  if (tap.coalescer.empty()) return;
+  const std::size_t segments = tap.coalescer.segments();
+  core::VnetHeader h;
+  const std::span<const std::uint8_t> frame = tap.coalescer.Finish(&h);
+  std::uint8_t hdr[core::VnetHeader::kBytes];
+  h.Write(hdr);
+  const iovec iov[2] = {{hdr, sizeof hdr}, {const_cast<std::uint8_t*>(frame.data()), frame.size()}};
+  core::PortCounters& c = core_.counters(tap.port);
+  if (writev(tap.sd.native_handle(), iov, 2) < 0) {
+    c.drops[static_cast<std::size_t>(errno == EAGAIN || errno == ENOBUFS ? core::Drop::kTxFull
+                                                                         : core::Drop::kTxError)] +=
+        segments;
+    return;
+  }
+  c.tx_frames += segments;
+  c.tx_bytes += frame.size();
 }
 
 }  // namespace vdemesh::datapath
