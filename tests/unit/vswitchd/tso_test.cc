@@ -141,3 +141,32 @@ TEST(CompleteChecksum, FillsInWhatThePseudoHeaderSumLeftOpen) {
 
 }  // namespace
 }  // namespace vdemesh::core
+
+namespace vdemesh::core {
+namespace {
+
+// A 16-bit-at-a-time reference, the RFC 1071 way.
+std::uint16_t ReferenceChecksum(const std::vector<std::uint8_t>& d, std::uint32_t start) {
+  std::uint64_t s = start;
+  for (std::size_t i = 0; i + 1 < d.size(); i += 2) s += static_cast<std::uint32_t>(d[i] << 8 | d[i + 1]);
+  if (d.size() % 2) s += static_cast<std::uint32_t>(d.back() << 8);
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return static_cast<std::uint16_t>(~s);
+}
+
+TEST(OnesSum, MatchesTheSixteenBitReferenceForEveryLengthAndStart) {
+  std::uint32_t x = 12345;
+  for (std::size_t len = 0; len < 300; ++len) {
+    std::vector<std::uint8_t> d(len);
+    for (auto& b : d) b = static_cast<std::uint8_t>((x = x * 1103515245 + 12345) >> 16);
+    for (std::uint32_t start : {0u, 1u, 0xffffu, 0x1fffeu, 0xffffffffu}) {
+      ASSERT_EQ(FoldChecksum(OnesSum(d, start)), ReferenceChecksum(d, start))
+          << "len=" << len << " start=" << start;
+    }
+  }
+  const std::vector<std::uint8_t> ones(70000, 0xff);  // many end-around carries
+  EXPECT_EQ(FoldChecksum(OnesSum(ones)), ReferenceChecksum(ones, 0));
+}
+
+}  // namespace
+}  // namespace vdemesh::core
