@@ -6,35 +6,16 @@
 #include <vector>
 
 #include "vswitchd/core/tso.h"
+#include "tcp_frames.h"
 
 namespace vdemesh::core {
 namespace {
 
-constexpr std::size_t kEth = 14;
+using testing::kEth;
 
 // An ACK|PSH TCP super-frame with `payload` bytes; IPv4 or IPv6.
 std::vector<std::uint8_t> SuperFrame(bool v6, std::size_t payload) {
-  std::vector<std::uint8_t> f(kEth, 0);
-  f[5] = 1;
-  f[12] = v6 ? 0x86 : 0x08;
-  f[13] = v6 ? 0xdd : 0x00;
-  if (v6) {
-    std::vector<std::uint8_t> ip(40, 0);
-    ip[0] = 0x60;
-    ip[6] = 6;
-    ip[7] = 64;
-    for (int i = 0; i < 16; ++i) ip[8 + i] = static_cast<std::uint8_t>(i), ip[24 + i] = static_cast<std::uint8_t>(0x80 + i);
-    f.insert(f.end(), ip.begin(), ip.end());
-  } else {
-    std::vector<std::uint8_t> ip = {0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
-    f.insert(f.end(), ip.begin(), ip.end());
-  }
-  std::vector<std::uint8_t> tcp = {0x9c, 0x40, 0x00, 0x50, 0, 0, 0x10, 0, 0, 0, 0, 1,
-                                   0x80, 0x18, 0xfa, 0xf0, 0, 0, 0, 0,
-                                   1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8};
-  f.insert(f.end(), tcp.begin(), tcp.end());
-  for (std::size_t i = 0; i < payload; ++i) f.push_back(static_cast<std::uint8_t>(i * 13));
-  return f;
+  return testing::TcpFrame(v6, payload, 0x18, 0x1000);
 }
 
 std::vector<std::vector<std::uint8_t>> Cut(const std::vector<std::uint8_t>& super, std::size_t mss) {

@@ -1,5 +1,7 @@
 #include "vswitchd/core/tso.h"
 
+#include "tcp_frames.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -9,36 +11,16 @@
 namespace vdemesh::core {
 namespace {
 
-constexpr std::size_t kEth = 14;
+using testing::kEth;
 
 std::uint16_t Load16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
 std::uint32_t Load32(const std::uint8_t* p) {
   return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
 }
 
-// A TCP super-frame with `payload` bytes of a counting pattern; flags PSH|ACK|FIN|CWR.
+// A TCP super-frame with flags CWR|ACK|PSH|FIN whose sequence numbers wrap around.
 std::vector<std::uint8_t> SuperFrame(bool v6, std::size_t payload) {
-  std::vector<std::uint8_t> f(kEth, 0);
-  f[12] = v6 ? 0x86 : 0x08;
-  f[13] = v6 ? 0xdd : 0x00;
-  if (v6) {
-    std::vector<std::uint8_t> ip(40, 0);
-    ip[0] = 0x60;
-    ip[6] = 6;
-    ip[7] = 64;
-    for (int i = 0; i < 16; ++i) ip[8 + i] = static_cast<std::uint8_t>(i), ip[24 + i] = static_cast<std::uint8_t>(0x80 + i);
-    f.insert(f.end(), ip.begin(), ip.end());
-  } else {
-    std::vector<std::uint8_t> ip = {0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
-    f.insert(f.end(), ip.begin(), ip.end());
-  }
-  // TCP with 12 bytes of options (doff 8): seq 0xfffffff0 so that segments wrap around.
-  std::vector<std::uint8_t> tcp = {0x9c, 0x40, 0x00, 0x50, 0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 1,
-                                   0x80, 0x80 | 0x10 | 0x08 | 0x01, 0xfa, 0xf0, 0, 0, 0, 0,
-                                   1, 1, 8, 10, 1, 2, 3, 4, 5, 6, 7, 8};
-  f.insert(f.end(), tcp.begin(), tcp.end());
-  for (std::size_t i = 0; i < payload; ++i) f.push_back(static_cast<std::uint8_t>(i * 7));
-  return f;
+  return testing::TcpFrame(v6, payload, 0x80 | 0x10 | 0x08 | 0x01, 0xfffffff0u);
 }
 
 bool TcpChecksumOk(const std::vector<std::uint8_t>& s, bool v6) {
