@@ -1,17 +1,19 @@
 // tunnel.h: the per-packet half of the overlay: UDP in and out, session keys, peers' endpoints.
 //
 // Thread affinity: one datapath shard. The control thread (handshakes, timers, peer exchange)
-// reaches it only by posting: AddPeer, InstallKeypair, SendControl... The shard reports back
+// reaches it only by posting: AddPeer, InstallKeypair, SendKeepalive... The shard reports back
 // through TunnelEvents, whose implementation posts to the control thread. Timestamps the
 // control thread needs every tick (last rx/tx, age of the current keys) are relaxed atomics in
 // PeerClock, written here and only read there.
 //
-// Receive pipeline (rx.cc): recvmmsg a batch -> Classify -> handshake packets are copied to the
+// Receive pipeline (rx.cc): recvmmsg a batch of UDP GRO buffers (many datagrams of one flow
+// each, split by the GRO segment size) -> Classify -> handshake packets are copied to the
 // control thread (bounded) -> data: find keys by receiver index -> replay pre-check -> open in
 // place (header = AD) -> replay window -> roam the endpoint -> inner message: a frame goes to the
 // peer's network (FrameSink), a keepalive only refreshes timers, peer exchange goes to control.
 // Transmit (tx.cc): a frame is copied into a tx slot behind room for the header, sealed in
-// place, and sent with the rest of the batch by one sendmmsg per socket.
+// place, and sent with the rest of the batch by one sendmmsg per socket, in which each run of
+// equal-sized datagrams to one peer is one UDP GSO message (UDP_SEGMENT).
 //
 // Transport knows nothing of MAC addresses; frames are bytes plus a VLAN number.
 #pragma once
