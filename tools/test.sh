@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh: installs what is missing, builds, then runs the unit tests, the integration tests
-# (network namespaces; they skip themselves unless run as root), the QEMU end-to-end test and
-# the fuzz targets briefly. Exits non-zero if any of them failed.
+# (network namespaces; they skip themselves unless run as root), the QEMU end-to-end test, the
+# unit tests under ASan+UBSan, and the fuzz targets briefly. Exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,6 +42,28 @@ else
 fi
 # ==== end of e2e phase ==================================================================
 
+# ==== sanitizer phase ===================================================================
+# The unit tests again, built with ASan+UBSan into ./build-asan (incremental). VDEMESH_ASAN=0
+# skips it.
+asan=0
+asan_result=passed
+if [[ ${VDEMESH_ASAN:-1} == 0 ]]; then
+  asan_result="not run (VDEMESH_ASAN=0)"
+else
+  echo "==== unit tests under ASan+UBSan (build-asan)"
+  (
+    timeout 300 cmake -S . -B build-asan -DVDEMESH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
+      timeout 1800 cmake --build build-asan -j "${BUILD_JOBS:-2}" \
+        --target vswitchd_tests transport_tests crypto_tests >/dev/null &&
+      for t in vswitchd_tests transport_tests crypto_tests; do
+        UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 timeout 300 "build-asan/tests/$t" \
+          --gtest_brief=1 || exit 1
+      done
+  ) || asan=$?
+  ((asan == 0)) || asan_result="FAILED (exit $asan)"
+fi
+# ==== end of sanitizer phase ============================================================
+
 # ==== fuzz phase (tools/fuzz.sh) ========================================================
 # Every libFuzzer target briefly (FUZZ_SECONDS each, default 5 here), so a parser regression that
 # crashes on hostile input fails CI. Needs clang (installed by fuzz.sh). VDEMESH_FUZZ=0 skips it.
@@ -64,7 +86,8 @@ echo "unit tests:        $([[ $unit == 0 ]] && echo passed || echo "FAILED (ctes
 echo "integration tests: $([[ $integration == 0 ]] && echo passed || echo "FAILED (ctest exit $integration)")"
 ((EUID == 0)) || echo "integration tests: skipped their bodies (not root)"
 echo "e2e (QEMU guests): $e2e_result"
+echo "unit under ASan:   $asan_result"
 echo "fuzz targets:      $fuzz_result"
 ((leftover_ns == 0)) || echo "warning: $leftover_ns test namespaces left behind (ip netns list)"
 
-exit $((unit != 0 ? unit : integration != 0 ? integration : e2e != 0 ? e2e : fuzz))
+exit $((unit != 0 ? unit : integration != 0 ? integration : e2e != 0 ? e2e : asan != 0 ? asan : fuzz))
