@@ -33,21 +33,8 @@ class RxBatch {
       msgs_[i].msg_hdr.msg_iov = &iov_[i];
       msgs_[i].msg_hdr.msg_iovlen = 1;
     }
-    ResetNames();
   }
 
-  // Before each recvmmsg on a socket whose sender address matters (UDP): the kernel shrinks
-  // msg_namelen to what it wrote, so it must be reset for every batch.
-  void ResetNames() noexcept {
-    for (std::size_t i = 0; i < kBatchSize; ++i) {
-      msgs_[i].msg_hdr.msg_name = &names_[i];
-      msgs_[i].msg_hdr.msg_namelen = sizeof names_[i];
-    }
-  }
-  const sockaddr* source(std::size_t i) const noexcept {
-    return reinterpret_cast<const sockaddr*>(&names_[i]);
-  }
-  socklen_t source_length(std::size_t i) const noexcept { return msgs_[i].msg_hdr.msg_namelen; }
   RxBatch(const RxBatch&) = delete;
   RxBatch& operator=(const RxBatch&) = delete;
 
@@ -72,7 +59,6 @@ class RxBatch {
   std::unique_ptr<Buffer[]> buffers_;
   std::array<iovec, kBatchSize> iov_;
   std::array<mmsghdr, kBatchSize> msgs_;
-  std::array<sockaddr_storage, kBatchSize> names_;
 };
 
 }  // namespace vdemesh::transport
