@@ -6,17 +6,8 @@ namespace vdemesh::core {
 
 namespace {
 
-constexpr std::size_t kEth = 14;
+constexpr std::size_t kEth = kEthHeaderBytes;
 constexpr std::uint8_t kAck = 0x10, kPsh = 0x08;
-
-std::uint16_t Load16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint32_t Load32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-void Store16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
 
 bool Same(const std::uint8_t* a, const std::uint8_t* b, std::size_t from, std::size_t to) {
   return std::memcmp(a + from, b + from, to - from) == 0;

@@ -1,7 +1,5 @@
 #include "vswitchd/core/tso.h"
 
-#include <endian.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -9,21 +7,8 @@ namespace vdemesh::core {
 
 namespace {
 
-constexpr std::size_t kEth = 14;
-constexpr std::uint8_t kTcp = 6;
+constexpr std::uint8_t kTcp = kIpProtoTcp;
 constexpr std::uint8_t kFin = 0x01, kPsh = 0x08, kCwr = 0x80;
-
-std::uint16_t Load16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] << 8 | p[1]); }
-std::uint32_t Load32(const std::uint8_t* p) {
-  return std::uint32_t{p[0]} << 24 | std::uint32_t{p[1]} << 16 | std::uint32_t{p[2]} << 8 | p[3];
-}
-void Store16(std::uint8_t* p, std::uint16_t v) {
-  p[0] = static_cast<std::uint8_t>(v >> 8);
-  p[1] = static_cast<std::uint8_t>(v);
-}
-void Store32(std::uint8_t* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<std::uint8_t>(v >> (24 - 8 * i));
-}
 
 std::uint16_t TcpChecksum(const std::uint8_t* seg, const TcpFrame& l, std::size_t seg_len) {
   const std::size_t tcp_len = seg_len - l.tcp;
@@ -33,28 +18,6 @@ std::uint16_t TcpChecksum(const std::uint8_t* seg, const TcpFrame& l, std::size_
 }
 
 }  // namespace
-
-bool ParseTcpFrame(std::span<const std::uint8_t> f, TcpFrame* l) noexcept {
-  if (f.size() < kEth + 40) return false;
-  const std::uint16_t type = Load16(&f[12]);
-  if (type == 0x0800) {
-    const std::size_t ihl = (f[kEth] & 0x0f) * 4u;
-    if ((f[kEth] >> 4) != 4 || ihl < 20 || f[kEth + 9] != kTcp) return false;
-    l->v6 = false;
-    l->tcp = kEth + ihl;
-  } else if (type == 0x86dd) {
-    if ((f[kEth] >> 4) != 6 || f[kEth + 6] != kTcp) return false;  // no extension headers
-    l->v6 = true;
-    l->tcp = kEth + 40;
-  } else {
-    return false;
-  }
-  if (f.size() < l->tcp + 20) return false;
-  const std::size_t doff = (f[l->tcp + 12] >> 4) * 4u;
-  if (doff < 20 || f.size() < l->tcp + doff) return false;
-  l->payload = l->tcp + doff;
-  return true;
-}
 
 void VnetHeader::Write(std::uint8_t* p) const noexcept {
   p[0] = flags;
@@ -74,39 +37,6 @@ VnetHeader VnetHeader::Read(const std::uint8_t* p) noexcept {
   std::memcpy(&h.csum_start, p + 6, 2);
   std::memcpy(&h.csum_offset, p + 8, 2);
   return h;
-}
-
-std::uint32_t OnesSum(std::span<const std::uint8_t> data, std::uint32_t sum) noexcept {
-  // Eight bytes at a time: since 2^16 = 1 in ones' complement arithmetic mod 0xffff, summing
-  // big-endian 64-bit words with end-around carry gives the same folded sum as 16-bit words.
-  std::uint64_t s = sum;
-  std::size_t i = 0;
-  const std::uint8_t* p = data.data();
-  for (; i + 8 <= data.size(); i += 8) {
-    std::uint64_t v;
-    std::memcpy(&v, p + i, 8);
-    v = be64toh(v);
-    s += v;
-    s += s < v ? 1 : 0;
-  }
-  for (; i + 1 < data.size(); i += 2) {
-    const std::uint64_t v = static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
-    s += v;
-    s += s < v ? 1 : 0;
-  }
-  if (i < data.size()) {
-    const std::uint64_t v = static_cast<std::uint32_t>(p[i] << 8);
-    s += v;
-    s += s < v ? 1 : 0;
-  }
-  s = (s & 0xffffffff) + (s >> 32);
-  s = (s & 0xffffffff) + (s >> 32);
-  return static_cast<std::uint32_t>(s);
-}
-
-std::uint16_t FoldChecksum(std::uint32_t sum) noexcept {
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
 }
 
 bool CompleteChecksum(std::span<std::uint8_t> frame, std::size_t csum_start,

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <span>
 
+#include "vswitchd/core/inet.h"
+
 namespace vdemesh::core {
 
 // struct virtio_net_hdr (linux/virtio_net.h), in the TAP's (native, little-endian) byte order.
@@ -32,20 +34,6 @@ struct VnetHeader {
   static VnetHeader Read(const std::uint8_t* p) noexcept;
   void Write(std::uint8_t* p) const noexcept;
 };
-
-// Where the headers of an untagged TCP/IPv4 or TCP/IPv6 (no extension headers) frame are.
-struct TcpFrame {
-  std::size_t ip = 14;
-  std::size_t tcp = 0;
-  std::size_t payload = 0;  // offset of the first payload byte = length of all headers
-  bool v6 = false;
-};
-bool ParseTcpFrame(std::span<const std::uint8_t> frame, TcpFrame* layout) noexcept;
-
-// Ones' complement sum of `data` (as 16-bit big-endian words, an odd last byte padded), added to
-// `sum`; not folded.
-std::uint32_t OnesSum(std::span<const std::uint8_t> data, std::uint32_t sum = 0) noexcept;
-std::uint16_t FoldChecksum(std::uint32_t sum) noexcept;  // folded and complemented
 
 // Completes a partial checksum in place: the 16 bits at csum_start + csum_offset become the
 // checksum of frame[csum_start..] (whose field holds the pseudo-header sum, as the kernel
