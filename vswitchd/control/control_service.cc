@@ -35,14 +35,21 @@ Response Error(const std::string& message) {
   return r;
 }
 
+// Puts every counter of an enum-indexed drop array into a proto map under its reason's name;
+// zero counters only with `with_zeros` (switch-wide drops list every reason).
+template <typename Reason, std::size_t N, typename NameFn>
+void FillDrops(const std::array<std::uint64_t, N>& drops, NameFn name,
+               google::protobuf::Map<std::string, std::uint64_t>* out, bool with_zeros = false) {
+  for (std::size_t d = 0; d < N; ++d)
+    if (with_zeros || drops[d] != 0) (*out)[name(static_cast<Reason>(d))] = drops[d];
+}
+
 void FillCounters(const core::PortCounters& c, Counters* out) {
   out->set_rx_frames(c.rx_frames);
   out->set_rx_bytes(c.rx_bytes);
   out->set_tx_frames(c.tx_frames);
   out->set_tx_bytes(c.tx_bytes);
-  for (std::size_t d = 0; d < core::kDropCount; ++d)
-    if (c.drops[d] != 0)
-      (*out->mutable_drops())[core::DropName(static_cast<core::Drop>(d))] = c.drops[d];
+  FillDrops<core::Drop>(c.drops, core::DropName, out->mutable_drops());
 }
 
 void FillVlan(const core::PortVlan& v, Port* out) {
@@ -126,9 +133,8 @@ Response ControlService::Status() {
     n->set_fdb_max_entries(o.fdb_size);
     n->set_fdb_aging_seconds(o.fdb_aging_seconds);
     n->set_max_frame(o.max_frame);
-    for (std::size_t d = 0; d < core::kSwitchDropCount; ++d)
-      (*n->mutable_drops())[core::SwitchDropName(static_cast<core::SwitchDrop>(d))] =
-          snap->switch_drops[d];
+    FillDrops<core::SwitchDrop>(snap->switch_drops, core::SwitchDropName, n->mutable_drops(),
+                                /*with_zeros=*/true);
     n->set_overlay(!o.network_key.empty());
     if (overlay_.peers != nullptr && n->overlay()) {
       for (const auto& p : overlay_.peers->Peers(o.name)) {
@@ -148,16 +154,10 @@ void ControlService::FillOverlay(vdemesh::control::Status* status) {
   for (const auto& e : overlay_.sockets->LocalEndpoints()) o->add_listen(e.ToString());
   auto tunnel_drops =
       RunOnShard(*networks_.front().shard, [t = overlay_.tunnel] { return t->drops(); });
-  auto& drops = *o->mutable_drops();
   if (tunnel_drops)
-    for (std::size_t d = 0; d < transport::kTunnelDropCount; ++d)
-      if ((*tunnel_drops)[d] != 0)
-        drops[transport::TunnelDropName(static_cast<transport::TunnelDrop>(d))] =
-            (*tunnel_drops)[d];
-  const auto& hs = overlay_.peers->handshaker().drops();
-  for (std::size_t d = 0; d < transport::kHandshakeDropCount; ++d)
-    if (hs[d] != 0)
-      drops[transport::HandshakeDropName(static_cast<transport::HandshakeDrop>(d))] = hs[d];
+    FillDrops<transport::TunnelDrop>(*tunnel_drops, transport::TunnelDropName, o->mutable_drops());
+  FillDrops<transport::HandshakeDrop>(overlay_.peers->handshaker().drops(),
+                                      transport::HandshakeDropName, o->mutable_drops());
 }
 
 Response ControlService::Peers(const NetworkHandle& net) {
@@ -185,10 +185,7 @@ Response ControlService::Peers(const NetworkHandle& net) {
     p->set_tx_bytes(c.tx_bytes);
     p->set_rx_frames(c.rx_frames);
     p->set_tx_frames(c.tx_frames);
-    for (std::size_t d = 0; d < transport::kTunnelDropCount; ++d)
-      if (c.drops[d] != 0)
-        (*p->mutable_drops())[transport::TunnelDropName(static_cast<transport::TunnelDrop>(d))] =
-            c.drops[d];
+    FillDrops<transport::TunnelDrop>(c.drops, transport::TunnelDropName, p->mutable_drops());
   }
   return r;
 }
