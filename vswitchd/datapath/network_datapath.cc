@@ -39,7 +39,7 @@ void NetworkDatapath::AddEndpoint(std::uint32_t port, std::uint64_t id, int fd) 
   ports_[port].endpoints.push_back(ep);
   dirty_.reserve(++endpoint_count_);  // Flood() never reallocates mid-batch
   OnPortChanged(port);
-  ArmEndpoint(ep);
+  Arm(ep);
 }
 
 void NetworkDatapath::RemoveEndpoint(std::uint32_t port, std::uint64_t id) {
@@ -69,7 +69,7 @@ void NetworkDatapath::AddTap(std::uint32_t port, int fd) {
   ports_[port].tap = tap;
   dirty_taps_.reserve(dirty_taps_.capacity() + 1);  // never reallocates mid-batch
   OnPortChanged(port);
-  ArmTap(tap);
+  Arm(tap);
 }
 
 void NetworkDatapath::RemoveAll() {

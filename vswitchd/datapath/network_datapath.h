@@ -88,10 +88,10 @@ class NetworkDatapath final : public transport::FrameSink {
   void OnPortChanged(std::uint32_t port);
   void StartAgingTimer();
   // rx.cc
-  void ArmEndpoint(const std::shared_ptr<Endpoint>& ep);
-  void ArmTap(const std::shared_ptr<Tap>& tap);
-  void DrainEndpoint(Endpoint& ep) noexcept;
-  void DrainTap(Tap& tap) noexcept;
+  template <typename Io>
+  void Arm(const std::shared_ptr<Io>& io);
+  void Drain(Endpoint& ep) noexcept;
+  void Drain(Tap& tap) noexcept;
   // Adds one TAP read (virtio_net_hdr + frame) to the batch, which holds `n` frames; returns
   // the new count. Processes the batch first when the frame would not fit.
   std::size_t AddTapRead(Tap& tap, std::span<std::uint8_t> read, std::size_t n) noexcept;

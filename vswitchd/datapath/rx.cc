@@ -13,27 +13,22 @@ namespace vdemesh::datapath {
 
 using core::Forwarding;
 
-void NetworkDatapath::ArmEndpoint(const std::shared_ptr<Endpoint>& ep) {
-  ep->sd.async_wait(boost::asio::posix::descriptor_base::wait_read,
-                    [this, weak = std::weak_ptr<Endpoint>(ep)](boost::system::error_code ec) {
-                      auto ep = weak.lock();
-                      if (ec || !ep || !ep->sd.is_open()) return;
-                      DrainEndpoint(*ep);
-                      ArmEndpoint(ep);
+// Waits for `io` (an Endpoint or a Tap) to be readable, drains it, and waits again. The handler
+// holds only a weak_ptr: a port removed meanwhile is not touched.
+template <typename Io>
+void NetworkDatapath::Arm(const std::shared_ptr<Io>& io) {
+  io->sd.async_wait(boost::asio::posix::descriptor_base::wait_read,
+                    [this, weak = std::weak_ptr<Io>(io)](boost::system::error_code ec) {
+                      auto io = weak.lock();
+                      if (ec || !io || !io->sd.is_open()) return;
+                      Drain(*io);
+                      Arm(io);
                     });
 }
+template void NetworkDatapath::Arm(const std::shared_ptr<Endpoint>&);
+template void NetworkDatapath::Arm(const std::shared_ptr<Tap>&);
 
-void NetworkDatapath::ArmTap(const std::shared_ptr<Tap>& tap) {
-  tap->sd.async_wait(boost::asio::posix::descriptor_base::wait_read,
-                     [this, weak = std::weak_ptr<Tap>(tap)](boost::system::error_code ec) {
-                       auto tap = weak.lock();
-                       if (ec || !tap || !tap->sd.is_open()) return;
-                       DrainTap(*tap);
-                       ArmTap(tap);
-                     });
-}
-
-void NetworkDatapath::DrainEndpoint(Endpoint& ep) noexcept {
+void NetworkDatapath::Drain(Endpoint& ep) noexcept {
   const int fd = ep.sd.native_handle();
   for (int round = 0; round < kRxBudget; ++round) {
     const int n = recvmmsg(fd, batch_->msgs(), transport::kBatchSize, MSG_DONTWAIT, nullptr);
@@ -43,7 +38,7 @@ void NetworkDatapath::DrainEndpoint(Endpoint& ep) noexcept {
   }
 }
 
-void NetworkDatapath::DrainTap(Tap& tap) noexcept {
+void NetworkDatapath::Drain(Tap& tap) noexcept {
   const int fd = tap.sd.native_handle();
   std::size_t n = 0;
   for (std::size_t reads = 0; reads < kRxBudget * transport::kBatchSize; ++reads) {
