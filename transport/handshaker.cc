@@ -15,6 +15,21 @@ constexpr std::string_view kPrologue = "vdemesh/1";
 constexpr std::uint8_t kOfferChaCha = 1;
 constexpr std::uint8_t kOfferAes = 2;
 
+static_assert(kResponseHeaderBytes == kFinalHeaderBytes, "responses and finals share a header");
+
+// A handshake packet: [type][0 0 0], then the receiver index for a response or final, then
+// the Noise message (wire.h).
+std::vector<std::uint8_t> Packet(MessageType type, std::uint32_t receiver,
+                                 const std::vector<std::uint8_t>& noise_msg) {
+  const std::size_t header =
+      type == MessageType::kInitiation ? kInitiationHeaderBytes : kResponseHeaderBytes;
+  std::vector<std::uint8_t> pkt(header, 0);
+  pkt[0] = static_cast<std::uint8_t>(type);
+  if (type != MessageType::kInitiation) StoreLe32(pkt.data() + 4, receiver);
+  pkt.insert(pkt.end(), noise_msg.begin(), noise_msg.end());
+  return pkt;
+}
+
 std::span<const std::uint8_t> Prologue() {
   return {reinterpret_cast<const std::uint8_t*>(kPrologue.data()), kPrologue.size()};
 }
@@ -93,11 +108,8 @@ std::vector<std::uint8_t> Handshaker::Initiate(int network, const Endpoint& to, 
   const auto plain = payload.Encode();
   std::vector<std::uint8_t> msg;
   if (!p.noise.WriteMessage(plain, &msg)) return {};
-  std::vector<std::uint8_t> pkt(kInitiationHeaderBytes, 0);
-  pkt[0] = static_cast<std::uint8_t>(MessageType::kInitiation);
-  pkt.insert(pkt.end(), msg.begin(), msg.end());
   pending_.emplace(index, std::move(p));
-  return pkt;
+  return Packet(MessageType::kInitiation, 0, msg);
 }
 
 Handshaker::Result Handshaker::OnPacket(const Endpoint& from, std::span<const std::uint8_t> pkt,
@@ -164,10 +176,7 @@ Handshaker::Result Handshaker::OnInitiation(const Endpoint& from, std::span<cons
     std::vector<std::uint8_t> reply_msg;
     if (!p.noise.WriteMessage(reply_plain, &reply_msg)) return Dropped(HandshakeDrop::kBadMessage);
     Result r;
-    r.reply.assign(kResponseHeaderBytes, 0);
-    r.reply[0] = static_cast<std::uint8_t>(MessageType::kResponse);
-    StoreLe32(r.reply.data() + 4, payload->sender);
-    r.reply.insert(r.reply.end(), reply_msg.begin(), reply_msg.end());
+    r.reply = Packet(MessageType::kResponse, payload->sender, reply_msg);
     pending_.emplace(index, std::move(p));
     return r;
   }
@@ -220,10 +229,7 @@ Handshaker::Result Handshaker::OnResponse(const Endpoint& from, std::span<const 
     return Dropped(HandshakeDrop::kBadMessage);
   }
   Result r;
-  r.reply.assign(kFinalHeaderBytes, 0);
-  r.reply[0] = static_cast<std::uint8_t>(MessageType::kFinal);
-  StoreLe32(r.reply.data() + 4, payload->sender);
-  r.reply.insert(r.reply.end(), final_msg.begin(), final_msg.end());
+  r.reply = Packet(MessageType::kFinal, payload->sender, final_msg);
   auto keys = MakeKeypair(p, index, now);
   if (keys) r.completed = Completed{p.network, remote, from, std::move(keys), 0};
   pending_.erase(it);
