@@ -120,6 +120,7 @@ class NetworkDatapath final : public transport::FrameSink {
   std::vector<std::uint32_t> active_ports_;  // ports with at least one endpoint or a TAP
   std::vector<Endpoint*> dirty_;             // endpoints with queued frames in this batch
   std::vector<Tap*> dirty_taps_;             // TAPs with a pending coalesced run
+  std::uint64_t batches_ = 0;                // batches processed, for per-wake-up budgets
   std::size_t endpoint_count_ = 0;
   boost::asio::steady_timer aging_timer_;
 };

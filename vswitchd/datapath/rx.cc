@@ -40,8 +40,11 @@ void NetworkDatapath::Drain(Endpoint& ep) noexcept {
 
 void NetworkDatapath::Drain(Tap& tap) noexcept {
   const int fd = tap.sd.native_handle();
+  // The budget counts batches, not reads: one read of a TSO super-frame fills most of a batch.
+  const std::uint64_t first_batch = batches_;
   std::size_t n = 0;
-  for (std::size_t reads = 0; reads < kRxBudget * transport::kBatchSize; ++reads) {
+  for (std::size_t reads = 0;
+       reads < kRxBudget * transport::kBatchSize && batches_ - first_batch < kRxBudget; ++reads) {
     const ssize_t len = read(fd, tap.rx.get(), Tap::kReadBytes);
     if (len < 0) break;
     n = AddTapRead(tap, {tap.rx.get(), static_cast<std::size_t>(len)}, n);
@@ -97,6 +100,7 @@ std::size_t NetworkDatapath::AddTapRead(Tap& tap, std::span<std::uint8_t> read,
 }
 
 void NetworkDatapath::ProcessBatch(std::uint32_t in, std::size_t n) noexcept {
+  ++batches_;
   const auto now = core::Clock::now();  // one clock read per batch, not per frame
   for (std::size_t i = 0; i < n; ++i) {
     std::span<std::uint8_t> frame = batch_->frame(i);
