@@ -214,12 +214,15 @@ void Daemon::Start() {
 }
 
 // Order matters: stop taking requests, unplug clients (removing their sockets), then destroy
-// the datapaths on their own thread, then stop the thread.
+// the tunnel and the datapaths on their own thread, in one handler: the tunnel hands frames to
+// the datapaths and the datapaths send through it, so no packet may be handled in between
+// (a frame arriving there once reached a freed datapath). Then stop the thread.
 void Daemon::Shutdown() {
   control_server_.reset();
   for (auto& n : networks_) n->vde.reset();
   if (overlay_) overlay_->peers().Stop();
   shard_.RunAndWait([this] {
+    if (overlay_) overlay_->DestroyTunnelOnShard();
     for (auto& n : networks_) n->datapath.reset();
   });
   overlay_.reset();

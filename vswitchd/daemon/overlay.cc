@@ -68,7 +68,7 @@ Overlay::Overlay(const DaemonOptions& options, datapath::Shard& shard,
 
 Overlay::~Overlay() {
   peers_->Stop();
-  shard_.RunAndWait([this] { tunnel_.reset(); });
+  if (tunnel_) shard_.RunAndWait([this] { tunnel_.reset(); });
   peers_.reset();
 }
 

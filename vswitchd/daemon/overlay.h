@@ -28,6 +28,9 @@ class Overlay {
   void AddNetwork(const NetworkOptions& o, transport::FrameSink* sink);
   void Start() { peers_->Start(); }
 
+  // On the shard, after peers().Stop(): no more packets in or out.
+  void DestroyTunnelOnShard() { tunnel_.reset(); }
+
   transport::Tunnel* tunnel() { return tunnel_.get(); }
   transport::PeerManager& peers() { return *peers_; }
   const transport::UdpSockets& sockets() const { return sockets_; }
