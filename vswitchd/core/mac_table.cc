@@ -91,6 +91,25 @@ std::size_t MacTable::Expire(Clock::time_point now) noexcept {
   return RemoveIf([&](const Entry& e) { return now - e.last_seen >= options_.aging; });
 }
 
+std::size_t MacTable::ExpireSome(Clock::time_point now, std::size_t slots) noexcept {
+  // Unlike RemoveIf() this may start inside a cluster, so an entry that EraseAt() shifts back
+  // behind the cursor waits for the next round; every round still removes what it meets.
+  const std::size_t mask = capacity_ - 1;
+  std::size_t removed = 0;
+  // Each pass either steps the cursor or removes an entry: < slots + size_ passes.
+  for (std::size_t stepped = 0; stepped < slots && size_ > 0;) {
+    const Slot& s = slots_[sweep_cursor_];
+    if (s.used && now - s.entry.last_seen >= options_.aging) {
+      EraseAt(sweep_cursor_);
+      ++removed;
+      continue;
+    }
+    sweep_cursor_ = (sweep_cursor_ + 1) & mask;
+    ++stepped;
+  }
+  return removed;
+}
+
 std::size_t MacTable::Forget(Location where) noexcept {
   return RemoveIf([&](const Entry& e) { return e.where == where; });
 }

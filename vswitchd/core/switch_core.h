@@ -95,6 +95,9 @@ class SwitchCore {
   void SetActive(std::uint32_t port, bool active);
   void SetPortVlan(std::uint32_t port, const PortVlan& vlan);
   std::size_t Expire(Clock::time_point now) { return fdb_.Expire(now); }
+  std::size_t ExpireSome(Clock::time_point now, std::size_t slots) {
+    return fdb_.ExpireSome(now, slots);
+  }
 
   bool IsValidPort(std::uint32_t port) const noexcept { return port < ports_.size(); }
   bool active(std::uint32_t port) const { return ports_[port].active; }

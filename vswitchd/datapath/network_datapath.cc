@@ -8,6 +8,8 @@ namespace vdemesh::datapath {
 
 namespace {
 constexpr auto kAgingTick = std::chrono::seconds(1);
+// Slots of the FDB swept per tick (128 KiB): the default table goes round in 32 s.
+constexpr std::size_t kAgingSlotsPerTick = 4096;
 }
 
 NetworkDatapath::NetworkDatapath(boost::asio::io_context& io,
@@ -28,7 +30,7 @@ void NetworkDatapath::StartAgingTimer() {
   aging_timer_.expires_after(kAgingTick);
   aging_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    core_.Expire(core::Clock::now());
+    core_.ExpireSome(core::Clock::now(), kAgingSlotsPerTick);
     StartAgingTimer();
   });
 }

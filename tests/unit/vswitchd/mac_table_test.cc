@@ -141,6 +141,26 @@ TEST(MacTable, ExpireRemovesOnlyAgedEntriesAndCountsThem) {
   EXPECT_EQ(table.Expire(now), 0u);
 }
 
+TEST(MacTable, ExpireSomeLooksAtABoundedSliceAndGoesRoundTheWholeTable) {
+  MacTable table(Opts(1024, seconds(300)));  // 2048 slots
+  for (std::uint64_t i = 0; i < 600; ++i) table.Learn(1, Mac(0x0200'0000'0000 + i), Port(1), kT0);
+  for (std::uint64_t i = 600; i < 900; ++i)
+    table.Learn(1, Mac(0x0200'0000'0000 + i), Port(2), kT0 + seconds(100));
+  const Clock::time_point now = kT0 + seconds(300);
+  // One slice of 64 slots holds about 19 of the 600 aged entries: never all of them.
+  const std::size_t first = table.ExpireSome(now, 64);
+  EXPECT_LT(first, 100u);
+  std::size_t removed = first;
+  // Two rounds of the table: an entry shifted behind the cursor is met on the next round.
+  for (int slice = 1; slice < 2 * 2048 / 64; ++slice) removed += table.ExpireSome(now, 64);
+  EXPECT_EQ(removed, 600u);
+  EXPECT_EQ(table.size(), 300u);
+  for (std::uint64_t i = 600; i < 900; ++i)
+    EXPECT_EQ(table.Lookup(1, Mac(0x0200'0000'0000 + i), now), Port(2)) << "i=" << i;
+  EXPECT_EQ(table.ExpireSome(now, 4096), 0u);
+  EXPECT_EQ(MacTable(Opts(16)).ExpireSome(now, 64), 0u);  // empty: nothing to do
+}
+
 TEST(MacTable, ForgetRemovesOnlyTheEntriesAtThatLocation) {
   MacTable table(Opts(64));
   // Port 1 and peer 1 share an index but are different locations.
