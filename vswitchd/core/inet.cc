@@ -44,28 +44,51 @@ std::uint16_t FoldChecksum(std::uint32_t sum) noexcept {
   return static_cast<std::uint16_t>(~sum);
 }
 
-bool ParseTcpFrame(std::span<const std::uint8_t> f, TcpFrame* l) noexcept {
-  if (f.size() < kEth + 40) return false;
+namespace {
+
+// The offset of the transport header of an untagged IPv4 (first or only fragment) or IPv6 (no
+// extension headers) frame carrying `proto`, or 0.
+std::size_t TransportOffset(std::span<const std::uint8_t> f, std::uint8_t proto, bool* v6) {
+  if (f.size() < kEth + 40) return 0;
   const std::uint16_t type = Load16(&f[12]);
   if (type == 0x0800) {
     const std::size_t ihl = (f[kEth] & 0x0f) * 4u;
-    // A later fragment's bytes are not a TCP header.
+    // A later fragment's bytes are not a transport header.
     const bool first_fragment = (Load16(&f[kEth + 6]) & 0x1fff) == 0;
-    if ((f[kEth] >> 4) != 4 || ihl < 20 || f[kEth + 9] != kTcp || !first_fragment) return false;
-    l->v6 = false;
-    l->tcp = kEth + ihl;
-  } else if (type == 0x86dd) {
-    if ((f[kEth] >> 4) != 6 || f[kEth + 6] != kTcp) return false;  // no extension headers
-    l->v6 = true;
-    l->tcp = kEth + 40;
-  } else {
-    return false;
+    if ((f[kEth] >> 4) != 4 || ihl < 20 || f[kEth + 9] != proto || !first_fragment) return 0;
+    *v6 = false;
+    return kEth + ihl;
   }
-  if (f.size() < l->tcp + 20) return false;
+  if (type == 0x86dd) {
+    if ((f[kEth] >> 4) != 6 || f[kEth + 6] != proto) return 0;
+    *v6 = true;
+    return kEth + 40;
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool ParseTcpFrame(std::span<const std::uint8_t> f, TcpFrame* l) noexcept {
+  l->tcp = TransportOffset(f, kTcp, &l->v6);
+  if (l->tcp == 0 || f.size() < l->tcp + 20) return false;
   const std::size_t doff = (f[l->tcp + 12] >> 4) * 4u;
   if (doff < 20 || f.size() < l->tcp + doff) return false;
   l->payload = l->tcp + doff;
   return true;
+}
+
+bool ParseUdpFrame(std::span<const std::uint8_t> f, UdpFrame* l) noexcept {
+  l->udp = TransportOffset(f, kIpProtoUdp, &l->v6);
+  if (l->udp == 0 || f.size() < l->udp + UdpFrame::kHeaderBytes) return false;
+  l->payload = l->udp + UdpFrame::kHeaderBytes;
+  return true;
+}
+
+std::uint32_t PseudoHeaderSum(const std::uint8_t* ip, bool v6, std::uint8_t proto,
+                              std::size_t l4_len) noexcept {
+  const std::uint32_t sum = v6 ? OnesSum({ip + 8, 32}) : OnesSum({ip + 12, 8});
+  return sum + proto + static_cast<std::uint32_t>(l4_len);
 }
 
 }  // namespace vdemesh::core

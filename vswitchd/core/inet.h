@@ -1,5 +1,6 @@
 // inet.h: what several per-packet parts of the switch need from IP and TCP headers: big-endian
-// loads and stores, the Internet checksum (RFC 1071), and where the headers of a TCP frame are.
+// loads and stores, the Internet checksum (RFC 1071), and where the headers of a TCP or UDP
+// frame are.
 //
 // Pure and per-packet: noexcept, no allocation; every offset is checked against the frame.
 #pragma once
@@ -13,6 +14,7 @@
 namespace vdemesh::core {
 
 inline constexpr std::uint8_t kIpProtoTcp = 6;
+inline constexpr std::uint8_t kIpProtoUdp = 17;
 
 inline std::uint16_t Load16(const std::uint8_t* p) noexcept {
   return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
@@ -42,5 +44,20 @@ struct TcpFrame {
   bool v6 = false;
 };
 bool ParseTcpFrame(std::span<const std::uint8_t> frame, TcpFrame* layout) noexcept;
+
+// The same for UDP/IPv4 (first or only fragment) and UDP/IPv6 (no extension headers).
+struct UdpFrame {
+  static constexpr std::size_t kHeaderBytes = 8;
+  std::size_t ip = kEthHeaderBytes;
+  std::size_t udp = 0;
+  std::size_t payload = 0;  // udp + 8
+  bool v6 = false;
+};
+bool ParseUdpFrame(std::span<const std::uint8_t> frame, UdpFrame* layout) noexcept;
+
+// The ones' complement sum of the pseudo-header (RFC 768 / RFC 8200 8.1) of the IP packet at
+// `ip`, for transport protocol `proto` and `l4_len` bytes of transport header and data.
+std::uint32_t PseudoHeaderSum(const std::uint8_t* ip, bool v6, std::uint8_t proto,
+                              std::size_t l4_len) noexcept;
 
 }  // namespace vdemesh::core

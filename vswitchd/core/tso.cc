@@ -10,11 +10,31 @@ namespace {
 constexpr std::uint8_t kTcp = kIpProtoTcp;
 constexpr std::uint8_t kFin = 0x01, kPsh = 0x08, kCwr = 0x80;
 
-std::uint16_t TcpChecksum(const std::uint8_t* seg, const TcpFrame& l, std::size_t seg_len) {
-  const std::size_t tcp_len = seg_len - l.tcp;
-  std::uint32_t sum = l.v6 ? OnesSum({seg + l.ip + 8, 32}) : OnesSum({seg + l.ip + 12, 8});
-  sum += kTcp + static_cast<std::uint32_t>(tcp_len);
-  return FoldChecksum(OnesSum({seg + l.tcp, tcp_len}, sum));
+// The transport checksum of a segment of `seg_len` bytes whose transport header is at `l4`.
+std::uint16_t L4Checksum(const std::uint8_t* seg, std::size_t ip, std::size_t l4, bool v6,
+                         std::uint8_t proto, std::size_t seg_len) {
+  const std::size_t l4_len = seg_len - l4;
+  return FoldChecksum(OnesSum({seg + l4, l4_len}, PseudoHeaderSum(seg + ip, v6, proto, l4_len)));
+}
+
+// Sets the IP length (and for IPv4 the id and header checksum) of segment k of `seg_len` bytes.
+void SetIpHeader(std::uint8_t* s, std::size_t ip, std::size_t l4, bool v6, std::uint16_t id,
+                 std::size_t k, std::size_t seg_len) {
+  if (v6) {
+    Store16(s + ip + 4, static_cast<std::uint16_t>(seg_len - ip - 40));
+    return;
+  }
+  Store16(s + ip + 2, static_cast<std::uint16_t>(seg_len - ip));
+  Store16(s + ip + 4, static_cast<std::uint16_t>(id + k));
+  Store16(s + ip + 10, 0);
+  Store16(s + ip + 10, FoldChecksum(OnesSum({s + ip, l4 - ip})));
+}
+
+// How many segments of at most `mss` bytes `payload` bytes make (one for none), or 0 if more
+// than `room`.
+std::size_t SegmentCount(std::size_t payload, std::size_t mss, std::size_t room) {
+  const std::size_t count = payload == 0 ? 1 : (payload + mss - 1) / mss;
+  return count > room ? 0 : count;
 }
 
 }  // namespace
@@ -55,8 +75,8 @@ std::size_t SegmentTcp(std::span<const std::uint8_t> frame, std::size_t gso_size
   if (!ParseTcpFrame(frame, &l) || max_frame <= l.payload || gso_size == 0) return 0;
   const std::size_t mss = std::min(gso_size, max_frame - l.payload);
   const std::size_t payload = frame.size() - l.payload;
-  const std::size_t count = payload == 0 ? 1 : (payload + mss - 1) / mss;
-  if (count > out.size() || count > lens.size()) return 0;
+  const std::size_t count = SegmentCount(payload, mss, std::min(out.size(), lens.size()));
+  if (count == 0) return 0;
 
   const std::uint32_t seq = Load32(&frame[l.tcp + 4]);
   const std::uint16_t id = l.v6 ? 0 : Load16(&frame[l.ip + 4]);
@@ -68,21 +88,41 @@ std::size_t SegmentTcp(std::span<const std::uint8_t> frame, std::size_t gso_size
     std::memcpy(s, frame.data(), l.payload);
     std::memcpy(s + l.payload, frame.data() + l.payload + off, len);
     const std::size_t seg_len = l.payload + len;
-    if (l.v6) {
-      Store16(s + l.ip + 4, static_cast<std::uint16_t>(seg_len - l.ip - 40));
-    } else {
-      Store16(s + l.ip + 2, static_cast<std::uint16_t>(seg_len - l.ip));
-      Store16(s + l.ip + 4, static_cast<std::uint16_t>(id + k));
-      Store16(s + l.ip + 10, 0);
-      Store16(s + l.ip + 10, FoldChecksum(OnesSum({s + l.ip, l.tcp - l.ip})));
-    }
+    SetIpHeader(s, l.ip, l.tcp, l.v6, id, k, seg_len);
     Store32(s + l.tcp + 4, seq + static_cast<std::uint32_t>(off));
     std::uint8_t f = flags;
     if (k + 1 < count) f &= static_cast<std::uint8_t>(~(kFin | kPsh));
     if (k > 0) f &= static_cast<std::uint8_t>(~kCwr);
     s[l.tcp + 13] = f;
     Store16(s + l.tcp + 16, 0);
-    Store16(s + l.tcp + 16, TcpChecksum(s, l, seg_len));
+    Store16(s + l.tcp + 16, L4Checksum(s, l.ip, l.tcp, l.v6, kTcp, seg_len));
+    lens[k] = seg_len;
+  }
+  return count;
+}
+
+std::size_t SegmentUdp(std::span<const std::uint8_t> frame, std::size_t gso_size,
+                       std::size_t max_frame, std::span<std::uint8_t* const> out,
+                       std::span<std::size_t> lens) noexcept {
+  UdpFrame l;
+  // Unlike TCP, a datagram cannot be cut smaller than the sender chose: gso_size must fit.
+  if (!ParseUdpFrame(frame, &l) || gso_size == 0 || l.payload + gso_size > max_frame) return 0;
+  const std::size_t payload = frame.size() - l.payload;
+  const std::size_t count = SegmentCount(payload, gso_size, std::min(out.size(), lens.size()));
+  if (count == 0) return 0;
+  const std::uint16_t id = l.v6 ? 0 : Load16(&frame[l.ip + 4]);
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t off = k * gso_size;
+    const std::size_t len = std::min(gso_size, payload - off);
+    std::uint8_t* s = out[k];
+    std::memcpy(s, frame.data(), l.payload);
+    std::memcpy(s + l.payload, frame.data() + l.payload + off, len);
+    const std::size_t seg_len = l.payload + len;
+    SetIpHeader(s, l.ip, l.udp, l.v6, id, k, seg_len);
+    Store16(s + l.udp + 4, static_cast<std::uint16_t>(seg_len - l.udp));
+    Store16(s + l.udp + 6, 0);
+    const std::uint16_t c = L4Checksum(s, l.ip, l.udp, l.v6, kIpProtoUdp, seg_len);
+    Store16(s + l.udp + 6, c == 0 ? 0xffff : c);  // 0 means "no checksum" in UDP
     lens[k] = seg_len;
   }
   return count;

@@ -1,5 +1,6 @@
-// tso.h: software segmentation of the TCP super-frames that a TAP opened with IFF_VNET_HDR and
-// TSO offload hands us (up to 64 KiB per read()), and completion of partial checksums.
+// tso.h: software segmentation of the TCP (TSO) and UDP (USO) super-frames that a TAP opened
+// with IFF_VNET_HDR and offloads hands us (up to 64 KiB per read()), and completion of partial
+// checksums.
 //
 // Why: a TAP with offloads lets the kernel give us one 64 KiB TCP frame instead of ~45 frames,
 // one read() instead of 45. We cut it here into frames that fit the smallest path (a tunnel
@@ -22,7 +23,8 @@ namespace vdemesh::core {
 struct VnetHeader {
   static constexpr std::size_t kBytes = 10;
   static constexpr std::uint8_t kNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
-  static constexpr std::uint8_t kGsoNone = 0, kGsoTcpV4 = 1, kGsoTcpV6 = 4, kGsoEcn = 0x80;
+  static constexpr std::uint8_t kGsoNone = 0, kGsoTcpV4 = 1, kGsoTcpV6 = 4, kGsoUdpL4 = 5,
+                                kGsoEcn = 0x80;
 
   std::uint8_t flags = 0;
   std::uint8_t gso_type = kGsoNone;
@@ -48,6 +50,14 @@ bool CompleteChecksum(std::span<std::uint8_t> frame, std::size_t csum_start,
 // CWR only on the first) and TCP checksums are set for each segment. Returns the number of
 // segments, or 0 if the frame is not such a super-frame or needs more than out.size() segments.
 std::size_t SegmentTcp(std::span<const std::uint8_t> frame, std::size_t gso_size,
+                       std::size_t max_frame, std::span<std::uint8_t* const> out,
+                       std::span<std::size_t> lens) noexcept;
+
+// The same for a UDP/IPv4 or UDP/IPv6 super-frame (UDP GSO, VIRTIO_NET_HDR_GSO_UDP_L4): every
+// segment a datagram of its own with `gso_size` bytes of payload (the last may be shorter), IP
+// lengths, IPv4 ids and header checksums, UDP lengths and checksums set. 0 if a datagram would
+// not fit `max_frame` or more than out.size() segments are needed.
+std::size_t SegmentUdp(std::span<const std::uint8_t> frame, std::size_t gso_size,
                        std::size_t max_frame, std::span<std::uint8_t* const> out,
                        std::span<std::size_t> lens) noexcept;
 

@@ -154,15 +154,17 @@ void Daemon::StartNetwork(const NetworkOptions& o) {
   }
   n.vde = std::move(*vde);
   if (!o.tap.empty()) {
-    auto fd = vde::OpenTap(o.tap);
-    if (!fd) throw std::runtime_error("--tap " + o.tap + ": " + fd.error().message());
+    auto tap = vde::OpenTap(o.tap);
+    if (!tap) throw std::runtime_error("--tap " + o.tap + ": " + tap.error().message());
     n.tap_port = n.vde->ReservePort();
     if (!n.tap_port) {
-      close(*fd);
+      close(tap->fd);
       throw std::runtime_error("--tap " + o.tap + ": no free port");
     }
-    asio::post(shard_.context(),
-               [dp = n.datapath.get(), port = *n.tap_port, fd = *fd] { dp->AddTap(port, fd); });
+    Logger("daemon")->debug("tap {}: UDP offload {}", o.tap, tap->udp_offload ? "on" : "off");
+    asio::post(shard_.context(), [dp = n.datapath.get(), port = *n.tap_port, t = *tap] {
+      dp->AddTap(port, t.fd, t.udp_offload);
+    });
   }
   if (tunnel != nullptr) overlay_->AddNetwork(o, n.datapath.get());
   Logger("daemon")->info("network {}: switch {} ({} ports{}{}{})", o.name, o.dir, o.numports,

@@ -65,9 +65,9 @@ void NetworkDatapath::OnPeerRemoved(transport::PeerId peer) {
   core_.ForgetPeer(peer);
 }
 
-void NetworkDatapath::AddTap(std::uint32_t port, int fd) {
+void NetworkDatapath::AddTap(std::uint32_t port, int fd, bool udp_offload) {
   VDEMESH_CHECK(port < ports_.size() && !ports_[port].tap);
-  auto tap = std::make_shared<Tap>(io_, port, fd);
+  auto tap = std::make_shared<Tap>(io_, port, fd, udp_offload);
   ports_[port].tap = tap;
   dirty_taps_.reserve(dirty_taps_.capacity() + 1);  // never reallocates mid-batch
   OnPortChanged(port);

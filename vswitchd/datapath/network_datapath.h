@@ -21,7 +21,7 @@
 #include "transport/batch.h"
 #include "transport/tunnel.h"
 #include "vswitchd/core/switch_core.h"
-#include "vswitchd/core/tcp_coalescer.h"
+#include "vswitchd/core/gso_coalescer.h"
 #include "vswitchd/core/tso.h"
 #include "vswitchd/datapath/tx_queue.h"
 
@@ -57,8 +57,9 @@ class NetworkDatapath final : public transport::FrameSink {
   // Takes ownership of `fd`, a connected, non-blocking SOCK_DGRAM socket.
   void AddEndpoint(std::uint32_t port, std::uint64_t id, int fd);
   void RemoveEndpoint(std::uint32_t port, std::uint64_t id);
-  // Takes ownership of `fd`, a non-blocking TAP file descriptor.
-  void AddTap(std::uint32_t port, int fd);
+  // Takes ownership of `fd`, a non-blocking TAP file descriptor; `udp_offload`: it takes and
+  // gives UDP GSO frames.
+  void AddTap(std::uint32_t port, int fd, bool udp_offload);
   void SetPortVlan(std::uint32_t port, const core::PortVlan& vlan) {
     core_.SetPortVlan(port, vlan);
   }
@@ -137,15 +138,18 @@ struct NetworkDatapath::Endpoint {
 };
 
 // A TAP port. Reads hold a virtio_net_hdr and up to a 64 KiB TSO super-frame, so they land in
-// a buffer of their own and are cut into the shard's batch (tso.h).
+// a buffer of their own and are cut into the shard's batch (tso.h); UDP GSO reads too.
 struct NetworkDatapath::Tap {
   static constexpr std::size_t kReadBytes = core::VnetHeader::kBytes + 65536 + 14;
-  Tap(boost::asio::io_context& io, std::uint32_t p, int fd)
-      : port(p), sd(io, fd), rx(std::make_unique<std::uint8_t[]>(kReadBytes)) {}
+  Tap(boost::asio::io_context& io, std::uint32_t p, int fd, bool udp_offload)
+      : port(p),
+        sd(io, fd),
+        rx(std::make_unique<std::uint8_t[]>(kReadBytes)),
+        coalescer(udp_offload) {}
   std::uint32_t port;
   boost::asio::posix::stream_descriptor sd;
   std::unique_ptr<std::uint8_t[]> rx;
-  core::TcpCoalescer coalescer;  // segments for this TAP, written as one GSO frame
+  core::GsoCoalescer coalescer;  // segments for this TAP, written as one GSO frame
   bool dirty = false;            // the coalescer holds a run to write at the end of the batch
 };
 

@@ -62,16 +62,19 @@ std::size_t NetworkDatapath::AddTapRead(Tap& tap, std::span<std::uint8_t> read,
   const core::VnetHeader h = core::VnetHeader::Read(read.data());
   std::span<std::uint8_t> frame = read.subspan(core::VnetHeader::kBytes);
   const std::uint8_t gso = h.gso_type & static_cast<std::uint8_t>(~core::VnetHeader::kGsoEcn);
-  if (gso == core::VnetHeader::kGsoTcpV4 || gso == core::VnetHeader::kGsoTcpV6) {
+  const bool tcp = gso == core::VnetHeader::kGsoTcpV4 || gso == core::VnetHeader::kGsoTcpV6;
+  if (tcp || gso == core::VnetHeader::kGsoUdpL4) {
     // A TSO super-frame: the guest's gso_size already fits the tunnel (its MSS was clamped on
-    // the way out), so cutting at gso_size within the frame limit gives ordinary frames.
+    // the way out), so cutting at gso_size within the frame limit gives ordinary frames. A USO
+    // one is cut into the datagrams the application wrote.
+    const auto segment = tcp ? core::SegmentTcp : core::SegmentUdp;
     std::array<std::uint8_t*, transport::kBatchSize> slots;
     std::array<std::size_t, transport::kBatchSize> lens;
     for (int attempt = 0; attempt < 2; ++attempt) {
       for (std::size_t i = n; i < transport::kBatchSize; ++i) slots[i - n] = batch_->slot(i);
       const std::size_t room = transport::kBatchSize - n;
-      const std::size_t k = core::SegmentTcp(frame, h.gso_size, core_.max_frame(),
-                                             {slots.data(), room}, {lens.data(), room});
+      const std::size_t k = segment(frame, h.gso_size, core_.max_frame(), {slots.data(), room},
+                                    {lens.data(), room});
       if (k > 0) {
         for (std::size_t i = 0; i < k; ++i) batch_->set_length(n + i, lens[i]);
         return n + k;

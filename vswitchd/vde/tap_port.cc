@@ -14,6 +14,9 @@ namespace vdemesh::vde {
 
 namespace {
 
+// TUN_F_USO4/6 of Linux 6.2's if_tun.h (Debian 12's headers predate them).
+constexpr unsigned kUso4 = 0x20, kUso6 = 0x40;
+
 boost::system::error_code CloseWithErrno(int fd) {
   const int err = errno;
   if (fd >= 0) close(fd);
@@ -22,7 +25,7 @@ boost::system::error_code CloseWithErrno(int fd) {
 
 }  // namespace
 
-boost::system::result<int> OpenTap(const std::string& name) {
+boost::system::result<OpenedTap> OpenTap(const std::string& name) {
   ifreq ifr{};
   if (name.empty() || name.size() >= sizeof ifr.ifr_name)
     return boost::system::error_code(EINVAL, boost::system::system_category());
@@ -34,7 +37,10 @@ boost::system::result<int> OpenTap(const std::string& name) {
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
   if (ioctl(fd, TUNSETIFF, &ifr) != 0) return CloseWithErrno(fd);
   // Without these offloads the kernel segments and checksums itself: slower, still correct.
-  ioctl(fd, TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6);
+  // A kernel that does not know USO refuses the whole set, so that set is tried first.
+  const unsigned tcp_offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+  const bool udp_offload = ioctl(fd, TUNSETOFFLOAD, tcp_offloads | kUso4 | kUso6) == 0;
+  if (!udp_offload) ioctl(fd, TUNSETOFFLOAD, tcp_offloads);
 
   // Bring the link up so that a bridge it is added to forwards at once.
   const int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -45,7 +51,7 @@ boost::system::result<int> OpenTap(const std::string& name) {
     }
     close(s);
   }
-  return fd;
+  return OpenedTap{fd, udp_offload};
 }
 
 }  // namespace vdemesh::vde

@@ -7,9 +7,14 @@
 
 namespace vdemesh::vde {
 
+struct OpenedTap {
+  int fd;             // non-blocking
+  bool udp_offload;   // the kernel takes and gives UDP GSO frames (USO, Linux 6.2+)
+};
+
 // Opens (creating if needed) TAP interface `name` without packet info headers but with a
-// virtio_net_hdr on every frame and TSO/checksum offloads, sets it up, and returns a
-// non-blocking fd. Needs CAP_NET_ADMIN.
-boost::system::result<int> OpenTap(const std::string& name);
+// virtio_net_hdr on every frame and TSO/USO/checksum offloads (what the kernel knows of them),
+// and sets it up. Needs CAP_NET_ADMIN.
+boost::system::result<OpenedTap> OpenTap(const std::string& name);
 
 }  // namespace vdemesh::vde

@@ -1,8 +1,10 @@
-// tcp_frames.h: TCP frames for the segmentation and coalescing tests.
+// tcp_frames.h: TCP and UDP frames for the segmentation and coalescing tests.
 #pragma once
 
 #include <cstdint>
 #include <vector>
+
+#include "vswitchd/core/inet.h"
 
 namespace vdemesh::core::testing {
 
@@ -39,6 +41,39 @@ inline std::vector<std::uint8_t> TcpFrame(bool v6, std::size_t payload, std::uin
   f.insert(f.end(), tcp.begin(), tcp.end());
   for (std::size_t i = 0; i < payload; ++i) f.push_back(static_cast<std::uint8_t>(i * 13));
   return f;
+}
+
+// An untagged UDP/IPv4 (IPv4 id `id`) or UDP/IPv6 frame, port 40000 -> 53, with `payload`
+// bytes of a pattern starting at `first`, and valid lengths and checksums.
+inline std::vector<std::uint8_t> UdpFrame(bool v6, std::size_t payload, std::uint16_t id = 0x1234,
+                                          std::uint8_t first = 0) {
+  std::vector<std::uint8_t> f = TcpFrame(v6, 0, 0, 0);
+  const std::size_t udp = kEth + (v6 ? 40 : 20);
+  f.resize(udp);
+  f[v6 ? kEth + 6 : kEth + 9] = kIpProtoUdp;
+  const std::size_t udp_len = 8 + payload;
+  const std::vector<std::uint8_t> h = {0x9c, 0x40, 0, 53, static_cast<std::uint8_t>(udp_len >> 8),
+                                       static_cast<std::uint8_t>(udp_len), 0, 0};
+  f.insert(f.end(), h.begin(), h.end());
+  for (std::size_t i = 0; i < payload; ++i) f.push_back(static_cast<std::uint8_t>(first + i * 7));
+  if (v6) {
+    Store16(&f[kEth + 4], static_cast<std::uint16_t>(udp_len));
+  } else {
+    Store16(&f[kEth + 2], static_cast<std::uint16_t>(20 + udp_len));
+    Store16(&f[kEth + 4], id);
+    Store16(&f[kEth + 10], FoldChecksum(OnesSum({&f[kEth], 20})));
+  }
+  const std::uint32_t pseudo = PseudoHeaderSum(&f[kEth], v6, kIpProtoUdp, udp_len);
+  Store16(&f[udp + 6], FoldChecksum(OnesSum({&f[udp], udp_len}, pseudo)));
+  return f;
+}
+
+// True if `f` (UDP) has a valid IPv4 header checksum (for IPv4) and UDP checksum.
+inline bool UdpChecksumsValid(const std::vector<std::uint8_t>& f, bool v6) {
+  const std::size_t udp = kEth + (v6 ? 40 : 20);
+  if (!v6 && FoldChecksum(OnesSum({&f[kEth], 20})) != 0) return false;
+  const std::uint32_t pseudo = PseudoHeaderSum(&f[kEth], v6, kIpProtoUdp, f.size() - udp);
+  return FoldChecksum(OnesSum({&f[udp], f.size() - udp}, pseudo)) == 0;
 }
 
 }  // namespace vdemesh::core::testing

@@ -105,6 +105,50 @@ TEST(SegmentTcp, NonTcpAndTruncatedFramesAreRefused) {
   }
 }
 
+std::vector<std::vector<std::uint8_t>> SegmentUdpFrames(const std::vector<std::uint8_t>& super,
+                                                        std::size_t gso_size,
+                                                        std::size_t max_frame) {
+  std::vector<std::vector<std::uint8_t>> bufs(64, std::vector<std::uint8_t>(max_frame));
+  std::vector<std::uint8_t*> out;
+  for (auto& b : bufs) out.push_back(b.data());
+  std::vector<std::size_t> lens(64);
+  const std::size_t n = SegmentUdp(super, gso_size, max_frame, out, lens);
+  bufs.resize(n);
+  for (std::size_t i = 0; i < n; ++i) bufs[i].resize(lens[i]);
+  return bufs;
+}
+
+void ExpectValidUdpSegmentation(bool v6) {
+  const auto super = testing::UdpFrame(v6, 3 * 1000 + 10);  // as a UDP GSO read gives it
+  const auto dgrams = SegmentUdpFrames(super, 1000, 1514);
+  ASSERT_EQ(dgrams.size(), 4u);
+  const std::size_t hdrs = kEth + (v6 ? 40 : 20) + 8;
+  std::vector<std::uint8_t> joined;
+  for (std::size_t k = 0; k < dgrams.size(); ++k) {
+    const auto& d = dgrams[k];
+    EXPECT_EQ(d.size(), hdrs + (k < 3 ? 1000 : 10)) << k;
+    EXPECT_EQ(Load16(&d[hdrs - 4]), d.size() - hdrs + 8) << "UDP length, k=" << k;
+    if (!v6) EXPECT_EQ(Load16(&d[kEth + 4]), 0x1234 + k) << "IPv4 id, k=" << k;
+    EXPECT_TRUE(testing::UdpChecksumsValid(d, v6)) << "k=" << k;
+    joined.insert(joined.end(), d.begin() + static_cast<long>(hdrs), d.end());
+  }
+  EXPECT_EQ(joined, std::vector<std::uint8_t>(super.begin() + static_cast<long>(hdrs), super.end()));
+}
+
+TEST(SegmentUdp, Ipv4GsoFrameBecomesTheValidDatagramsInOrder) { ExpectValidUdpSegmentation(false); }
+TEST(SegmentUdp, Ipv6GsoFrameBecomesTheValidDatagramsInOrder) { ExpectValidUdpSegmentation(true); }
+
+TEST(SegmentUdp, DatagramsLargerThanTheFrameLimitTcpAndTruncatedFramesAreRefused) {
+  EXPECT_TRUE(SegmentUdpFrames(testing::UdpFrame(false, 3000), 1480, 1514).empty())
+      << "a datagram cannot be cut smaller than its sender chose";
+  EXPECT_TRUE(SegmentUdpFrames(SuperFrame(false, 100), 64, 1514).empty());
+  const auto full = testing::UdpFrame(true, 0);
+  for (std::size_t n = 0; n < full.size(); ++n) {
+    const std::vector<std::uint8_t> cut(full.begin(), full.begin() + static_cast<long>(n));
+    EXPECT_TRUE(SegmentUdpFrames(cut, 64, 1514).empty()) << "n=" << n;
+  }
+}
+
 TEST(CompleteChecksum, FillsInWhatThePseudoHeaderSumLeftOpen) {
   auto f = SuperFrame(false, 500);
   const std::size_t tcp = kEth + 20;
