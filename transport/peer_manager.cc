@@ -76,7 +76,7 @@ std::optional<std::pair<crypto::PublicKey, Endpoint>> ReadRecord(const std::uint
 
 }  // namespace
 
-PeerManager::PeerManager(asio::io_context& control, asio::io_context& shard, Tunnel* tunnel,
+PeerManager::PeerManager(asio::io_context& control, EventLoop& shard, Tunnel* tunnel,
                          const UdpSockets& sockets, const crypto::PrivateKey& host_key)
     : control_(control),
       shard_(shard),
@@ -126,7 +126,7 @@ PeerManager::Peer& PeerManager::AddPeer(int network, std::optional<crypto::Publi
   p.key = key;
   p.endpoint = endpoint;
   p.bootstrap = bootstrap;
-  asio::post(shard_, [t = tunnel_, sink = networks_[network].config.sink, id, endpoint] {
+  shard_.Post([t = tunnel_, sink = networks_[network].config.sink, id, endpoint] {
     t->AddPeer(id, sink, endpoint);
     sink->OnPeerAdded(id);
   });
@@ -137,7 +137,7 @@ void PeerManager::RemovePeer(PeerId id) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   FrameSink* sink = networks_[it->second.network].config.sink;
-  asio::post(shard_, [t = tunnel_, sink, id] {
+  shard_.Post([t = tunnel_, sink, id] {
     sink->OnPeerRemoved(id);
     t->RemovePeer(id);
   });
@@ -186,13 +186,13 @@ void PeerManager::TickPeer(Peer& p, TimePoint now) {
   t.unconfirmed_since = p.unconfirmed;
   const PeerAction a = NextAction(t, now);
   const PeerId id = p.id;
-  if (a.expire_keys) asio::post(shard_, [tn = tunnel_, id, now] { tn->ExpireKeys(id, now); });
+  if (a.expire_keys) shard_.Post([tn = tunnel_, id, now] { tn->ExpireKeys(id, now); });
   if (a.wipe_keys) {
-    asio::post(shard_, [tn = tunnel_, id] { tn->WipeKeys(id); });
+    shard_.Post([tn = tunnel_, id] { tn->WipeKeys(id); });
     p.last_handshake.reset();
   }
   if (a.send_keepalive)
-    asio::post(shard_, [tn = tunnel_, id] {
+    shard_.Post([tn = tunnel_, id] {
       tn->SendKeepalive(id);
       tn->Flush();
     });
@@ -300,7 +300,7 @@ void PeerManager::OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t>
   // the retry back-off keeps running; as responder, the final message was that proof.
   const bool initiator = c.keys->initiator;
   if (initiator) p->unconfirmed = c.keys->created;
-  asio::post(shard_, [tn = tunnel_, id = p->id, kp = std::move(c.keys), e = c.endpoint,
+  shard_.Post([tn = tunnel_, id = p->id, kp = std::move(c.keys), e = c.endpoint,
                       final_msg = std::move(final_msg), &sockets = sockets_]() mutable {
     tn->InstallKeypair(id, std::move(kp), e);
     if (!final_msg.empty()) sockets.SendTo(e, final_msg);
@@ -326,7 +326,7 @@ void PeerManager::SetUp(Peer& p, bool up, const char* reason) {
              up ? "up" : "down", reason);
   if (!up) {
     FrameSink* sink = networks_[p.network].config.sink;
-    asio::post(shard_, [sink, id = p.id] { sink->OnPeerDown(id); });
+    shard_.Post([sink, id = p.id] { sink->OnPeerDown(id); });
   }
 }
 
@@ -341,7 +341,7 @@ void PeerManager::SendPeerExchange(int network) {
       AppendRecord(*other->key, other->endpoint, &body);
     }
     if (body.empty()) continue;
-    asio::post(shard_, [tn = tunnel_, id = to->id, body = std::move(body)] {
+    shard_.Post([tn = tunnel_, id = to->id, body = std::move(body)] {
       tn->SendPeerExchange(id, body);
       tn->Flush();
     });
@@ -394,7 +394,7 @@ std::vector<PeerInfo> PeerManager::Peers(const std::string& network) {
   // The promise is shared: if the shard answers after we gave up, it still has a live target.
   auto done = std::make_shared<std::promise<std::vector<PeerSnapshot>>>();
   auto result = done->get_future();
-  asio::post(shard_, [tn = tunnel_, done] { done->set_value(tn->Snapshot()); });
+  shard_.Post([tn = tunnel_, done] { done->set_value(tn->Snapshot()); });
   std::vector<PeerSnapshot> snaps;
   if (result.wait_for(std::chrono::seconds(2)) == std::future_status::ready) snaps = result.get();
   const auto now = std::chrono::steady_clock::now();

@@ -55,7 +55,7 @@ struct PeerInfo {
 class PeerManager final : public TunnelEvents {
  public:
   // `tunnel` lives on `shard`; both, and `sockets`, outlive this object.
-  PeerManager(boost::asio::io_context& control, boost::asio::io_context& shard, Tunnel* tunnel,
+  PeerManager(boost::asio::io_context& control, EventLoop& shard, Tunnel* tunnel,
               const UdpSockets& sockets, const crypto::PrivateKey& host_key);
   ~PeerManager() override;
 
@@ -110,7 +110,7 @@ class PeerManager final : public TunnelEvents {
   std::string Name(const Peer& p) const;
 
   boost::asio::io_context& control_;
-  boost::asio::io_context& shard_;
+  EventLoop& shard_;
   Tunnel* tunnel_;
   const UdpSockets& sockets_;
   Handshaker handshaker_;

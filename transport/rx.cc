@@ -8,19 +8,7 @@
 
 namespace vdemesh::transport {
 
-void Tunnel::Arm(std::size_t i) {
-  watchers_[i]->async_wait(
-      boost::asio::posix::descriptor_base::wait_read,
-      [this, i, alive = std::weak_ptr<bool>(alive_)](boost::system::error_code ec) {
-        auto live = alive.lock();
-        if (ec || !live || !*live) return;
-        Drain(i);
-        Arm(i);
-      });
-}
-
-void Tunnel::Drain(std::size_t i) noexcept {
-  const int fd = watchers_[i]->native_handle();
+void Tunnel::Drain(int fd) noexcept {
   for (int round = 0; round < kRxBudget; ++round) {
     const int n = recvmmsg(fd, gro_->Prepare(), GroBatch::kEntries, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;

@@ -33,32 +33,22 @@ const char* TunnelDropName(TunnelDrop d) noexcept {
   return "unknown";
 }
 
-Tunnel::Tunnel(boost::asio::io_context& io, const UdpSockets& sockets)
-    : io_(io),
+Tunnel::Tunnel(EventLoop& loop, const UdpSockets& sockets)
+    : loop_(loop),
       sockets_(sockets),
       peers_(std::make_unique<Peer[]>(kMaxPeers)),
       tx_(std::make_unique<UdpTxQueue>()),
-      gro_(std::make_unique<GroBatch>()),
-      alive_(std::make_shared<bool>(true)) {
+      gro_(std::make_unique<GroBatch>()) {
   sinks_in_batch_.reserve(64);
   by_index_.reserve(4 * kMaxPeers);  // rehashing happens at handshakes, never per packet
 }
 
 void Tunnel::Start(TunnelEvents* events) {
   events_ = events;
-  for (int fd : sockets_.fds())
-    watchers_.push_back(std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd));
-  for (std::size_t i = 0; i < watchers_.size(); ++i) Arm(i);
+  for (int fd : sockets_.fds()) watchers_.push_back(std::make_unique<SocketWatch>(*this, fd));
 }
 
-Tunnel::~Tunnel() {
-  *alive_ = false;
-  for (auto& w : watchers_) {
-    boost::system::error_code ignored;
-    w->cancel(ignored);
-    w->release();  // the fd belongs to UdpSockets
-  }
-}
+Tunnel::~Tunnel() = default;  // the watches go first: no packet is handled after this
 
 void Tunnel::AddPeer(PeerId id, FrameSink* sink, const Endpoint& endpoint) {
   VDEMESH_CHECK(id < kMaxPeers && !peers_[id].used);

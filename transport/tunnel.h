@@ -19,8 +19,6 @@
 #pragma once
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -28,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/event_loop.h"
 #include "transport/batch.h"
 #include "transport/constants.h"
 #include "transport/endpoint.h"
@@ -117,7 +116,7 @@ class Tunnel {
   static constexpr std::size_t kMaxGsoBytes = 65000;  // one IP packet's worth
 
   // `sockets` must outlive the Tunnel.
-  Tunnel(boost::asio::io_context& io, const UdpSockets& sockets);
+  Tunnel(EventLoop& loop, const UdpSockets& sockets);
   // Starts receiving; `events` must outlive the Tunnel.
   void Start(TunnelEvents* events);
   ~Tunnel();
@@ -161,8 +160,17 @@ class Tunnel {
     PeerClock clock;
   };
 
-  void Arm(std::size_t socket_index);
-  void Drain(std::size_t socket_index) noexcept;
+  // One UDP socket on the loop: readable -> Drain(fd).
+  struct SocketWatch final : EventLoop::Readable {
+    SocketWatch(Tunnel& t, int f) : tunnel(t), fd(f) { tunnel.loop_.Watch(fd, this); }
+    ~SocketWatch() { tunnel.loop_.Unwatch(fd, this); }  // the fd belongs to UdpSockets
+    SocketWatch(const SocketWatch&) = delete;
+    SocketWatch& operator=(const SocketWatch&) = delete;
+    void OnReadable() noexcept override { tunnel.Drain(fd); }
+    Tunnel& tunnel;
+    const int fd;
+  };
+  void Drain(int fd) noexcept;
   void ProcessBatch(std::size_t n) noexcept;
   void ProcessDatagram(std::span<std::uint8_t> pkt, const Endpoint& from) noexcept;
   void ProcessData(std::span<std::uint8_t> pkt, const Endpoint& from) noexcept;
@@ -183,10 +191,10 @@ class Tunnel {
   std::size_t PackMessages(UdpTxQueue::Family& q, std::size_t first_entry) noexcept;
   void Sent(UdpTxQueue::Family& q, std::size_t from, std::size_t to, std::int64_t now) noexcept;
 
-  boost::asio::io_context& io_;
+  EventLoop& loop_;
   const UdpSockets& sockets_;
   TunnelEvents* events_ = nullptr;
-  std::vector<std::unique_ptr<boost::asio::posix::stream_descriptor>> watchers_;
+  std::vector<std::unique_ptr<SocketWatch>> watchers_;
   std::unique_ptr<Peer[]> peers_;
   std::unordered_map<std::uint32_t, Keypair*> by_index_;  // local index -> keys
   std::vector<FrameSink*> sinks_in_batch_;
@@ -196,8 +204,7 @@ class Tunnel {
   std::atomic<int> pending_handshakes_{0};
   Clock::time_point now_{};  // read once per received batch
   std::size_t underlay_mtu_ = 1500;
-  bool gso_ = true;              // UDP_SEGMENT works here (cleared on the first refusal)
-  std::shared_ptr<bool> alive_;  // handlers queued before destruction check it
+  bool gso_ = true;  // UDP_SEGMENT works here (cleared on the first refusal)
 };
 
 }  // namespace vdemesh::transport

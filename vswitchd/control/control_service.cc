@@ -21,10 +21,10 @@ constexpr auto kShardTimeout = std::chrono::seconds(2);
 
 // Runs fn on the shard and waits for its result; nullopt if the shard does not answer in time.
 template <typename Fn>
-auto RunOnShard(boost::asio::io_context& shard, Fn fn) -> std::optional<decltype(fn())> {
+auto RunOnShard(EventLoop& shard, Fn fn) -> std::optional<decltype(fn())> {
   auto task = std::make_shared<std::packaged_task<decltype(fn())()>>(std::move(fn));
   auto result = task->get_future();
-  boost::asio::post(shard, [task] { (*task)(); });
+  shard.Post([task] { (*task)(); });
   if (result.wait_for(kShardTimeout) != std::future_status::ready) return std::nullopt;
   return result.get();
 }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+
+#include "common/event_loop.h"
 #include <chrono>
 #include <optional>
 #include <string>
@@ -34,7 +36,7 @@ struct NetworkHandle {
   const daemon::NetworkOptions* options;
   vde::VdeServer* vde;
   datapath::NetworkDatapath* datapath;  // only touched on `shard`
-  boost::asio::io_context* shard;
+  EventLoop* shard;
   std::optional<std::uint32_t> tap_port;
 };
 

@@ -35,18 +35,16 @@ namespace {
 // Hands VDE endpoints from the control thread to the datapath shard.
 class ShardSink final : public vde::EndpointSink {
  public:
-  ShardSink(asio::io_context& shard, datapath::NetworkDatapath* dp) : shard_(shard), dp_(dp) {}
+  ShardSink(EventLoop& shard, datapath::NetworkDatapath* dp) : shard_(shard), dp_(dp) {}
   void OnEndpointOpened(const vde::EndpointInfo& info, int fd) override {
-    asio::post(shard_,
-               [dp = dp_, port = info.port, id = info.id, fd] { dp->AddEndpoint(port, id, fd); });
+    shard_.Post([dp = dp_, port = info.port, id = info.id, fd] { dp->AddEndpoint(port, id, fd); });
   }
   void OnEndpointClosed(const vde::EndpointInfo& info) override {
-    asio::post(shard_,
-               [dp = dp_, port = info.port, id = info.id] { dp->RemoveEndpoint(port, id); });
+    shard_.Post([dp = dp_, port = info.port, id = info.id] { dp->RemoveEndpoint(port, id); });
   }
 
  private:
-  asio::io_context& shard_;
+  EventLoop& shard_;
   datapath::NetworkDatapath* dp_;
 };
 
@@ -138,10 +136,10 @@ void Daemon::StartNetwork(const NetworkOptions& o) {
   core_options.fdb = {o.fdb_size, std::chrono::seconds(o.fdb_aging_seconds)};
   transport::Tunnel* tunnel = o.network_key.empty() ? nullptr : overlay_->tunnel();
   shard_.RunAndWait([&] {
-    net->datapath = std::make_unique<datapath::NetworkDatapath>(shard_.context(), core_options,
+    net->datapath = std::make_unique<datapath::NetworkDatapath>(shard_.loop(), core_options,
                                                                 shard_.batch(), tunnel);
   });
-  net->sink = std::make_unique<ShardSink>(shard_.context(), net->datapath.get());
+  net->sink = std::make_unique<ShardSink>(shard_.loop(), net->datapath.get());
   networks_.push_back(std::move(net));  // from here Shutdown() cleans it up
   Network& n = *networks_.back();
 
@@ -162,7 +160,7 @@ void Daemon::StartNetwork(const NetworkOptions& o) {
       throw std::runtime_error("--tap " + o.tap + ": no free port");
     }
     Logger("daemon")->debug("tap {}: UDP offload {}", o.tap, tap->udp_offload ? "on" : "off");
-    asio::post(shard_.context(), [dp = n.datapath.get(), port = *n.tap_port, t = *tap] {
+    shard_.loop().Post([dp = n.datapath.get(), port = *n.tap_port, t = *tap] {
       dp->AddTap(port, t.fd, t.udp_offload);
     });
   }
@@ -183,7 +181,7 @@ void Daemon::Start() {
   std::vector<control::NetworkHandle> handles;
   for (auto& n : networks_)
     handles.push_back(
-        {n->options, n->vde.get(), n->datapath.get(), &shard_.context(), n->tap_port});
+        {n->options, n->vde.get(), n->datapath.get(), &shard_.loop(), n->tap_port});
   control::OverlayHandle overlay_handle{overlay_ ? &overlay_->peers() : nullptr,
                                         overlay_ ? &overlay_->sockets() : nullptr,
                                         overlay_ ? overlay_->tunnel() : nullptr};

@@ -54,12 +54,12 @@ Overlay::Overlay(const DaemonOptions& options, datapath::Shard& shard,
     throw std::runtime_error("--listen " + options.listen + ": " + sockets.error().message());
   sockets_ = std::move(*sockets);
   shard_.RunAndWait([&] {
-    tunnel_ = std::make_unique<transport::Tunnel>(shard_.context(), sockets_);
+    tunnel_ = std::make_unique<transport::Tunnel>(shard_.loop(), sockets_);
     tunnel_->set_underlay_mtu(options.underlay_mtu);
   });
-  peers_ = std::make_unique<transport::PeerManager>(control, shard_.context(), tunnel_.get(),
+  peers_ = std::make_unique<transport::PeerManager>(control, shard_.loop(), tunnel_.get(),
                                                     sockets_, host_key);
-  boost::asio::post(shard_.context(), [t = tunnel_.get(), pm = peers_.get()] { t->Start(pm); });
+  shard_.loop().Post([t = tunnel_.get(), pm = peers_.get()] { t->Start(pm); });
   std::string where;
   for (const auto& e : sockets_.LocalEndpoints()) where += " " + e.ToString();
   Logger("tunnel")->info("overlay listening on{}, host {}", where,

@@ -12,36 +12,23 @@ constexpr auto kAgingTick = std::chrono::seconds(1);
 constexpr std::size_t kAgingSlotsPerTick = 4096;
 }
 
-NetworkDatapath::NetworkDatapath(boost::asio::io_context& io,
-                                 const core::SwitchCore::Options& options,
+NetworkDatapath::NetworkDatapath(EventLoop& loop, const core::SwitchCore::Options& options,
                                  transport::RxBatch* batch, transport::Tunnel* tunnel)
-    : io_(io),
+    : loop_(loop),
       core_(options),
       batch_(batch),
       tunnel_(tunnel),
       ports_(options.numports),
-      aging_timer_(io) {
-  StartAgingTimer();
-}
+      aging_timer_(loop, kAgingTick,
+                   [this] { core_.ExpireSome(core::Clock::now(), kAgingSlotsPerTick); }) {}
 
 NetworkDatapath::~NetworkDatapath() { RemoveAll(); }
 
-void NetworkDatapath::StartAgingTimer() {
-  aging_timer_.expires_after(kAgingTick);
-  aging_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    core_.ExpireSome(core::Clock::now(), kAgingSlotsPerTick);
-    StartAgingTimer();
-  });
-}
-
 void NetworkDatapath::AddEndpoint(std::uint32_t port, std::uint64_t id, int fd) {
   VDEMESH_CHECK(port < ports_.size());
-  auto ep = std::make_shared<Endpoint>(io_, port, id, fd);
-  ports_[port].endpoints.push_back(ep);
+  ports_[port].endpoints.push_back(std::make_unique<Endpoint>(*this, port, id, fd));
   dirty_.reserve(++endpoint_count_);  // Flood() never reallocates mid-batch
   OnPortChanged(port);
-  Arm(ep);
 }
 
 void NetworkDatapath::RemoveEndpoint(std::uint32_t port, std::uint64_t id) {
@@ -49,9 +36,7 @@ void NetworkDatapath::RemoveEndpoint(std::uint32_t port, std::uint64_t id) {
   auto& eps = ports_[port].endpoints;
   auto it = std::find_if(eps.begin(), eps.end(), [id](const auto& e) { return e->id == id; });
   if (it == eps.end()) return;
-  boost::system::error_code ignored;
-  (*it)->sd.close(ignored);  // pending handlers see the weak_ptr expire or operation_aborted
-  eps.erase(it);
+  eps.erase(it);  // unwatches and closes it
   --endpoint_count_;
   OnPortChanged(port);
 }
@@ -67,20 +52,14 @@ void NetworkDatapath::OnPeerRemoved(transport::PeerId peer) {
 
 void NetworkDatapath::AddTap(std::uint32_t port, int fd, bool udp_offload) {
   VDEMESH_CHECK(port < ports_.size() && !ports_[port].tap);
-  auto tap = std::make_shared<Tap>(io_, port, fd, udp_offload);
-  ports_[port].tap = tap;
+  ports_[port].tap = std::make_unique<Tap>(*this, port, fd, udp_offload);
   dirty_taps_.reserve(dirty_taps_.capacity() + 1);  // never reallocates mid-batch
   OnPortChanged(port);
-  Arm(tap);
 }
 
 void NetworkDatapath::RemoveAll() {
-  boost::system::error_code ignored;
-  aging_timer_.cancel();
   for (std::uint32_t p = 0; p < ports_.size(); ++p) {
-    for (auto& ep : ports_[p].endpoints) ep->sd.close(ignored);
-    if (ports_[p].tap) ports_[p].tap->sd.close(ignored);
-    ports_[p] = PortIo{};
+    ports_[p] = PortIo{};  // unwatches and closes every fd
     if (core_.active(p)) core_.SetActive(p, false);
   }
   active_ports_.clear();

@@ -1,8 +1,8 @@
 // network_datapath.h: the packet path of one network on one shard: its VDE endpoints' data
 // sockets, its TAP port, and the SwitchCore that decides where each frame goes.
 //
-// Thread affinity: every method runs on the shard's io_context thread. The control thread
-// reaches it only through boost::asio::post (AddEndpoint, RemoveEndpoint, AddTap, Snapshot...).
+// Thread affinity: every method runs on the shard's thread. The control thread reaches it only
+// through EventLoop::Post (AddEndpoint, RemoveEndpoint, AddTap, Snapshot...).
 //
 // Per batch (rx.cc, tx.cc): wake on a readable fd -> recvmmsg up to 64 frames into the shard's
 // RxBatch -> SwitchCore::Ingress per frame -> frames queued on each destination endpoint
@@ -11,13 +11,13 @@
 // Invariant: no TxQueue holds entries between batches.
 #pragma once
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <unistd.h>
+
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "common/event_loop.h"
 #include "transport/batch.h"
 #include "transport/tunnel.h"
 #include "vswitchd/core/switch_core.h"
@@ -48,7 +48,7 @@ struct Snapshot {
 class NetworkDatapath final : public transport::FrameSink {
  public:
   // `tunnel` (may be null: no overlay) must outlive this object.
-  NetworkDatapath(boost::asio::io_context& io, const core::SwitchCore::Options& options,
+  NetworkDatapath(EventLoop& loop, const core::SwitchCore::Options& options,
                   transport::RxBatch* batch, transport::Tunnel* tunnel);
   ~NetworkDatapath();
   NetworkDatapath(const NetworkDatapath&) = delete;
@@ -78,19 +78,18 @@ class NetworkDatapath final : public transport::FrameSink {
   const core::SwitchCore& core() const { return core_; }
 
  private:
+  template <typename Io>
+  struct Watched;
   struct Endpoint;
   struct Tap;
   struct PortIo {
-    std::vector<std::shared_ptr<Endpoint>> endpoints;
-    std::shared_ptr<Tap> tap;
+    std::vector<std::unique_ptr<Endpoint>> endpoints;
+    std::unique_ptr<Tap> tap;
     bool empty() const { return endpoints.empty() && !tap; }
   };
 
   void OnPortChanged(std::uint32_t port);
-  void StartAgingTimer();
   // rx.cc
-  template <typename Io>
-  void Arm(const std::shared_ptr<Io>& io);
   void Drain(Endpoint& ep) noexcept;
   void Drain(Tap& tap) noexcept;
   // Adds one TAP read (virtio_net_hdr + frame) to the batch, which holds `n` frames; returns
@@ -112,7 +111,7 @@ class NetworkDatapath final : public transport::FrameSink {
   void ToTap(Tap& tap, std::span<const std::uint8_t> frame, std::uint16_t vlan) noexcept;
   void FlushTap(Tap& tap) noexcept;
 
-  boost::asio::io_context& io_;
+  EventLoop& loop_;
   core::SwitchCore core_;
   transport::RxBatch* batch_;
   transport::Tunnel* tunnel_;
@@ -123,31 +122,44 @@ class NetworkDatapath final : public transport::FrameSink {
   std::vector<Tap*> dirty_taps_;             // TAPs with a pending coalesced run
   std::uint64_t batches_ = 0;                // batches processed, for per-wake-up budgets
   std::size_t endpoint_count_ = 0;
-  boost::asio::steady_timer aging_timer_;
+  PeriodicTimer aging_timer_;
+};
+
+// A file descriptor this datapath owns and watches on its loop: readable -> Drain(*this).
+template <typename Io>
+struct NetworkDatapath::Watched : EventLoop::Readable {
+  Watched(NetworkDatapath& d, int f) : dp(d), fd(f) { dp.loop_.Watch(fd, this); }
+  ~Watched() {
+    dp.loop_.Unwatch(fd, this);
+    close(fd);
+  }
+  Watched(const Watched&) = delete;
+  Watched& operator=(const Watched&) = delete;
+  void OnReadable() noexcept override { dp.Drain(static_cast<Io&>(*this)); }
+  NetworkDatapath& dp;
+  const int fd;
 };
 
 // One client connection of a VDE port (a port may have several, as in vde_switch).
-struct NetworkDatapath::Endpoint {
-  Endpoint(boost::asio::io_context& io, std::uint32_t p, std::uint64_t i, int fd)
-      : port(p), id(i), sd(io, fd) {}
+struct NetworkDatapath::Endpoint final : Watched<Endpoint> {
+  Endpoint(NetworkDatapath& d, std::uint32_t p, std::uint64_t i, int f)
+      : Watched(d, f), port(p), id(i) {}
   std::uint32_t port;
   std::uint64_t id;
-  boost::asio::posix::stream_descriptor sd;  // closes the socket when destroyed
   TxQueue tx;
   bool dirty = false;
 };
 
 // A TAP port. Reads hold a virtio_net_hdr and up to a 64 KiB TSO super-frame, so they land in
 // a buffer of their own and are cut into the shard's batch (tso.h); UDP GSO reads too.
-struct NetworkDatapath::Tap {
+struct NetworkDatapath::Tap final : Watched<Tap> {
   static constexpr std::size_t kReadBytes = core::VnetHeader::kBytes + 65536 + 14;
-  Tap(boost::asio::io_context& io, std::uint32_t p, int fd, bool udp_offload)
-      : port(p),
-        sd(io, fd),
+  Tap(NetworkDatapath& d, std::uint32_t p, int f, bool udp_offload)
+      : Watched(d, f),
+        port(p),
         rx(std::make_unique<std::uint8_t[]>(kReadBytes)),
         coalescer(udp_offload) {}
   std::uint32_t port;
-  boost::asio::posix::stream_descriptor sd;
   std::unique_ptr<std::uint8_t[]> rx;
   core::GsoCoalescer coalescer;  // segments for this TAP, written as one GSO frame
   bool dirty = false;            // the coalescer holds a run to write at the end of the batch

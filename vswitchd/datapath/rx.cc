@@ -13,23 +13,8 @@ namespace vdemesh::datapath {
 
 using core::Forwarding;
 
-// Waits for `io` (an Endpoint or a Tap) to be readable, drains it, and waits again. The handler
-// holds only a weak_ptr: a port removed meanwhile is not touched.
-template <typename Io>
-void NetworkDatapath::Arm(const std::shared_ptr<Io>& io) {
-  io->sd.async_wait(boost::asio::posix::descriptor_base::wait_read,
-                    [this, weak = std::weak_ptr<Io>(io)](boost::system::error_code ec) {
-                      auto io = weak.lock();
-                      if (ec || !io || !io->sd.is_open()) return;
-                      Drain(*io);
-                      Arm(io);
-                    });
-}
-template void NetworkDatapath::Arm(const std::shared_ptr<Endpoint>&);
-template void NetworkDatapath::Arm(const std::shared_ptr<Tap>&);
-
 void NetworkDatapath::Drain(Endpoint& ep) noexcept {
-  const int fd = ep.sd.native_handle();
+  const int fd = ep.fd;
   for (int round = 0; round < kRxBudget; ++round) {
     const int n = recvmmsg(fd, batch_->msgs(), transport::kBatchSize, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;  // EAGAIN: drained. Other errors: the ctl stream's EOF will unplug it.
@@ -39,7 +24,7 @@ void NetworkDatapath::Drain(Endpoint& ep) noexcept {
 }
 
 void NetworkDatapath::Drain(Tap& tap) noexcept {
-  const int fd = tap.sd.native_handle();
+  const int fd = tap.fd;
   // The budget counts batches, not reads: one read of a TSO super-frame fills most of a batch.
   const std::uint64_t first_batch = batches_;
   std::size_t n = 0;

@@ -54,7 +54,7 @@ void NetworkDatapath::Flush(Endpoint& ep) noexcept {
   std::size_t sent = 0;
   int enobufs = 0;
   while (sent < q.size()) {
-    const int n = sendmmsg(ep.sd.native_handle(), q.msgs() + sent,
+    const int n = sendmmsg(ep.fd, q.msgs() + sent,
                            static_cast<unsigned>(q.size() - sent), MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
       for (int i = 0; i < n; ++i) c.tx_bytes += q.bytes(sent + i);
@@ -94,7 +94,7 @@ void NetworkDatapath::WriteTap(Tap& tap, std::span<const std::uint8_t> frame,
   iovec iov[4];
   iov[0] = {const_cast<std::uint8_t*>(kPlainFrame), sizeof kPlainFrame};
   const auto parts = static_cast<int>(1 + FrameIovecs(frame, tag, iov + 1, tag_bytes));
-  const ssize_t n = writev(tap.sd.native_handle(), iov, parts);
+  const ssize_t n = writev(tap.fd, iov, parts);
   if (n < 0) {
     c.Count(errno == EAGAIN || errno == ENOBUFS ? core::Drop::kTxFull : core::Drop::kTxError);
     return;
@@ -127,7 +127,7 @@ void NetworkDatapath::FlushTap(Tap& tap) noexcept {
   h.Write(hdr);
   const iovec iov[2] = {{hdr, sizeof hdr}, {const_cast<std::uint8_t*>(frame.data()), frame.size()}};
   core::PortCounters& c = core_.counters(tap.port);
-  if (writev(tap.sd.native_handle(), iov, 2) < 0) {
+  if (writev(tap.fd, iov, 2) < 0) {
     c.drops[static_cast<std::size_t>(errno == EAGAIN || errno == ENOBUFS ? core::Drop::kTxFull
                                                                          : core::Drop::kTxError)] +=
         segments;
