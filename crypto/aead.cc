@@ -1,8 +1,12 @@
-// aead.cc: AeadKey over libsodium's detached AEAD functions. See aead.h.
+// aead.cc: AeadKey over OpenSSL's EVP AEAD ciphers. See aead.h.
 #include "crypto/aead.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+
 #include <array>
-#include <cstring>
+#include <climits>
 
 #include "common/check.h"
 #include "crypto/sodium_init.h"
@@ -12,19 +16,22 @@ namespace {
 
 using NonceBytes = std::array<std::uint8_t, kAeadNonceBytes>;
 
-// libsodium 1.0.18 asserts these; we rely on them for the fixed-size spans in aead.h.
-static_assert(crypto_aead_chacha20poly1305_ietf_KEYBYTES == kKeyBytes);
-static_assert(crypto_aead_chacha20poly1305_ietf_NPUBBYTES == kAeadNonceBytes);
-static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == kAeadTagBytes);
-static_assert(crypto_aead_aes256gcm_KEYBYTES == kKeyBytes);
-static_assert(crypto_aead_aes256gcm_NPUBBYTES == kAeadNonceBytes);
-static_assert(crypto_aead_aes256gcm_ABYTES == kAeadTagBytes);
-
-// libsodium declares the ciphertext pointer nonnull even for empty messages, and an empty span's
-// data() may be null: point at a dummy byte instead (nothing is read or written through it).
-std::uint8_t* NonNull(std::span<std::uint8_t> data, std::uint8_t* dummy) noexcept {
-  return data.empty() ? dummy : data.data();
+const EVP_CIPHER* EvpCipher(Cipher cipher) noexcept {
+  return cipher == Cipher::kAes256Gcm ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
 }
+
+// A context keyed for one direction; both ciphers take a 96-bit nonce by default. Runs at
+// handshake time: failure is an allocation failure, which we do not survive anyway.
+EVP_CIPHER_CTX* KeyedContext(Cipher cipher, const Key32& key, bool seal) noexcept {
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  VDEMESH_CHECK(ctx != nullptr);
+  VDEMESH_CHECK(EVP_CipherInit_ex(ctx, EvpCipher(cipher), nullptr, key.data(), nullptr,
+                                  seal ? 1 : 0) == 1);
+  return ctx;
+}
+
+// Lengths here are frames and handshake messages, far below INT_MAX.
+int Len(std::size_t n) noexcept { return static_cast<int>(n); }
 
 }  // namespace
 
@@ -37,35 +44,34 @@ std::string_view NoiseCipherName(Cipher cipher) noexcept {
   return cipher == Cipher::kAes256Gcm ? "AESGCM" : "ChaChaPoly";
 }
 
-AeadKey::AeadKey(Cipher cipher, const Key32& key) noexcept : cipher_(cipher), key_(key.Clone()) {
-  EnsureSodiumInitialized();
-  sodium_memzero(&aes_, sizeof(aes_));
-  if (cipher_ == Cipher::kAes256Gcm) {
-    VDEMESH_CHECK(AesGcmAvailable());
-    crypto_aead_aes256gcm_beforenm(&aes_, key_.data());
-  }
+AeadKey::AeadKey(Cipher cipher, const Key32& key) noexcept : cipher_(cipher) {
+  if (cipher_ == Cipher::kAes256Gcm) VDEMESH_CHECK(AesGcmAvailable());
+  seal_ = KeyedContext(cipher_, key, true);
+  open_ = KeyedContext(cipher_, key, false);
 }
 
-AeadKey::~AeadKey() { WipeState(); }
+AeadKey::~AeadKey() { Free(); }
 
-AeadKey::AeadKey(AeadKey&& other) noexcept : cipher_(other.cipher_), key_(std::move(other.key_)) {
-  std::memcpy(&aes_, &other.aes_, sizeof(aes_));
-  other.WipeState();
+AeadKey::AeadKey(AeadKey&& other) noexcept
+    : cipher_(other.cipher_), seal_(other.seal_), open_(other.open_) {
+  other.seal_ = other.open_ = nullptr;
 }
 
 AeadKey& AeadKey::operator=(AeadKey&& other) noexcept {
   if (this != &other) {
+    Free();
     cipher_ = other.cipher_;
-    key_ = std::move(other.key_);
-    std::memcpy(&aes_, &other.aes_, sizeof(aes_));
-    other.WipeState();
+    seal_ = other.seal_;
+    open_ = other.open_;
+    other.seal_ = other.open_ = nullptr;
   }
   return *this;
 }
 
-void AeadKey::WipeState() noexcept {
-  key_.Wipe();
-  sodium_memzero(&aes_, sizeof(aes_));
+void AeadKey::Free() noexcept {
+  EVP_CIPHER_CTX_free(seal_);  // cleanses the key schedule
+  EVP_CIPHER_CTX_free(open_);
+  seal_ = open_ = nullptr;
 }
 
 void AeadKey::CounterNonce(Cipher cipher, std::uint64_t counter,
@@ -98,36 +104,34 @@ bool AeadKey::Open(std::uint64_t counter, std::span<const std::uint8_t> ad,
 
 void AeadKey::SealWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
                             std::span<std::uint8_t> data, std::uint8_t* tag_out) const noexcept {
-  // In place (c == m) is supported by both detached encryptors.
-  std::uint8_t dummy = 0;
-  std::uint8_t* const buf = NonNull(data, &dummy);
-  if (cipher_ == Cipher::kAes256Gcm) {
-    crypto_aead_aes256gcm_encrypt_detached_afternm(buf, tag_out, nullptr, buf, data.size(),
-                                                   ad.data(), ad.size(), nullptr, nonce.data(),
-                                                   &aes_);
-  } else {
-    crypto_aead_chacha20poly1305_ietf_encrypt_detached(buf, tag_out, nullptr, buf, data.size(),
-                                                       ad.data(), ad.size(), nullptr, nonce.data(),
-                                                       key_.data());
-  }
+  VDEMESH_CHECK(seal_ != nullptr);  // not a moved-from key
+  int n = 0;
+  // Each step fails only on a misuse of the API (a bug): crash rather than send garbage.
+  bool ok = EVP_EncryptInit_ex(seal_, nullptr, nullptr, nullptr, nonce.data()) == 1;
+  if (!ad.empty()) ok = ok && EVP_EncryptUpdate(seal_, nullptr, &n, ad.data(), Len(ad.size())) == 1;
+  if (!data.empty())  // in place: OpenSSL's AEAD ciphers allow out == in
+    ok = ok && EVP_EncryptUpdate(seal_, data.data(), &n, data.data(), Len(data.size())) == 1;
+  ok = ok && EVP_EncryptFinal_ex(seal_, tag_out, &n) == 1;  // writes nothing for AEAD
+  ok = ok && EVP_CIPHER_CTX_ctrl(seal_, EVP_CTRL_AEAD_GET_TAG, kAeadTagBytes, tag_out) == 1;
+  VDEMESH_CHECK(ok);
 }
 
 bool AeadKey::OpenWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
                             std::span<std::uint8_t> data, const std::uint8_t* tag) const noexcept {
-  std::uint8_t dummy = 0;
-  std::uint8_t* const buf = NonNull(data, &dummy);
-  int rc;
-  if (cipher_ == Cipher::kAes256Gcm) {
-    rc = crypto_aead_aes256gcm_decrypt_detached_afternm(buf, nullptr, buf, data.size(), tag,
-                                                        ad.data(), ad.size(), nonce.data(), &aes_);
-  } else {
-    rc = crypto_aead_chacha20poly1305_ietf_decrypt_detached(
-        buf, nullptr, buf, data.size(), tag, ad.data(), ad.size(), nonce.data(), key_.data());
-  }
-  if (rc != 0) {
-    // SECURITY: libsodium 1.0.18 already zeroes the output on failure; wiping here keeps that
-    // promise independent of the library version, and costs nothing on the success path.
-    if (!data.empty()) sodium_memzero(data.data(), data.size());
+  VDEMESH_CHECK(open_ != nullptr);
+  int n = 0;
+  std::uint8_t final_block[EVP_MAX_BLOCK_LENGTH];
+  bool ok = EVP_DecryptInit_ex(open_, nullptr, nullptr, nullptr, nonce.data()) == 1 &&
+            EVP_CIPHER_CTX_ctrl(open_, EVP_CTRL_AEAD_SET_TAG, kAeadTagBytes,
+                                const_cast<std::uint8_t*>(tag)) == 1;
+  if (!ad.empty()) ok = ok && EVP_DecryptUpdate(open_, nullptr, &n, ad.data(), Len(ad.size())) == 1;
+  if (!data.empty())
+    ok = ok && EVP_DecryptUpdate(open_, data.data(), &n, data.data(), Len(data.size())) == 1;
+  ok = ok && EVP_DecryptFinal_ex(open_, final_block, &n) == 1;  // checks the tag
+  if (!ok) {
+    // SECURITY: the data was decrypted before the tag was checked; a forgery must not leave
+    // anything that could pass for plaintext.
+    if (!data.empty()) OPENSSL_cleanse(data.data(), data.size());
     return false;
   }
   return true;
