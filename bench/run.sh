@@ -32,7 +32,9 @@
 #   vdemesh-tap     vswitchd with a TAP port (-t) as the guest, encrypted overlay
 #   vdemesh-vde     vswitchd, guests on VDE ports through `vde_plug vde:// tap://`
 #
-# Measured for each system, BENCH_REPEAT times (default 3; the median is reported):
+# Measured for each system, BENCH_REPEAT times (default 3; the median is reported), in rounds:
+# every round sets up, measures and tears down each system once, so that a slow spell of a
+# shared machine hits all systems alike:
 #   TCP    iperf3 single TCP stream guest 1 -> guest 2, BENCH_SECONDS (default 5), Mbit/s received
 #   UDP64  iperf3 -u -b 0 -l 64 (64-byte UDP payload, unlimited offered rate) for BENCH_SECONDS:
 #          packets the receiver got per second, kpps
@@ -192,12 +194,12 @@ EOF
     "$(show "$cpu" 2)" "$(show "$gcpu" 2)"
 }
 
-run_system() {  # run_system NAME: sets it up, measures it, tears it down; never fails
-  local sys=$1 fn rc
+run_system() {  # run_system NAME REP: sets it up, measures repetition REP, tears it down
+  local sys=$1 r=$2 fn rc
   fn=sys_${sys//[-+]/_}
   sysdir=$tmp/sys-${sys//+/_}
   mkdir -p "$sysdir"
-  echo "== $sys"
+  echo "== $sys (round $r of $repeat)"
   set +e
   (
     set -e
@@ -211,20 +213,27 @@ run_system() {  # run_system NAME: sets it up, measures it, tears it down; never
     wait_for ip netns exec bg1 ping -n -c 1 -W 1 10.93.0.2
     ip netns exec bg1 ping -n -q -c 20 -i 0.05 -W 1 10.93.0.2 >/dev/null || true
     check_alive
-    for ((r = 1; r <= repeat; r++)); do
-      measure "$sys" "$r"
-      check_alive
-    done
-    echo "ok	" >"$sysdir/status"
+    measure "$sys" "$r"
+    check_alive
+    echo "ok	" >"$sysdir/status.$r"
   )
   rc=$?
   set -e
-  if [[ ! -f $sysdir/status ]]; then
-    echo "failed	setup or measurement failed (exit $rc); see the messages above" >"$sysdir/status"
+  if [[ ! -f $sysdir/status.$r ]]; then
+    echo "failed	setup or measurement failed (exit $rc); see the messages above" >"$sysdir/status.$r"
     echo "  failed (exit $rc)"
   fi
-  printf '%s\t%s\n' "$sys" "$(cat "$sysdir/status")" >>"$tmp/out/status.tsv"
   ((rc != 130 && rc != 143)) || exit "$rc"
+}
+
+system_status() {  # system_status NAME: ok if any round measured it, else the last failure
+  local dir=$tmp/sys-${1//+/_} f last=
+  for f in "$dir"/status.*; do
+    [[ -f $f ]] || continue
+    last=$(cat "$f")
+    [[ $last != ok* ]] || { echo "$last"; return; }
+  done
+  echo "${last:-failed	not run}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -233,8 +242,15 @@ echo "bench: systems: ${systems[*]}; $repeat repetition(s), ${seconds}s per iper
 printf 'system\trep\ttcp_mbps\tudp64_kpps\tudp64_sent_kpps\tping_p50_ms\tcpu_s_per_gb\tguest_cpu_s_per_gb\n' \
   >"$tmp/out/raw.tsv"
 : >"$tmp/out/status.tsv"
+# Rounds, not one system after another: each round sets up and measures every system once, so
+# a slow spell of this shared machine falls on all of them rather than on one system's runs.
+for ((round = 1; round <= repeat; round++)); do
+  for sys in "${systems[@]}"; do
+    run_system "$sys" "$round"
+  done
+done
 for sys in "${systems[@]}"; do
-  run_system "$sys"
+  printf '%s\t%s\n' "$sys" "$(system_status "$sys")" >>"$tmp/out/status.tsv"
 done
 
 # Machine description, for the results' header.
