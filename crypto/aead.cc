@@ -1,4 +1,4 @@
-// aead.cc: AeadKey over OpenSSL's EVP AEAD ciphers. See aead.h.
+// aead.cc: AeadKey over libsodium (small messages) and OpenSSL's EVP (bulk). See aead.h.
 #include "crypto/aead.h"
 
 #include <openssl/crypto.h>
@@ -7,6 +7,7 @@
 
 #include <array>
 #include <climits>
+#include <cstring>
 
 #include "common/check.h"
 #include "crypto/sodium_init.h"
@@ -15,6 +16,19 @@ namespace vdemesh::crypto {
 namespace {
 
 using NonceBytes = std::array<std::uint8_t, kAeadNonceBytes>;
+
+static_assert(crypto_aead_chacha20poly1305_ietf_KEYBYTES == kKeyBytes);
+static_assert(crypto_aead_chacha20poly1305_ietf_NPUBBYTES == kAeadNonceBytes);
+static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == kAeadTagBytes);
+static_assert(crypto_aead_aes256gcm_KEYBYTES == kKeyBytes);
+static_assert(crypto_aead_aes256gcm_NPUBBYTES == kAeadNonceBytes);
+static_assert(crypto_aead_aes256gcm_ABYTES == kAeadTagBytes);
+
+// libsodium declares the ciphertext pointer nonnull even for empty messages, and an empty span's
+// data() may be null: point at a dummy byte instead (nothing is read or written through it).
+std::uint8_t* NonNull(std::span<std::uint8_t> data, std::uint8_t* dummy) noexcept {
+  return data.empty() ? dummy : data.data();
+}
 
 const EVP_CIPHER* EvpCipher(Cipher cipher) noexcept {
   return cipher == Cipher::kAes256Gcm ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
@@ -44,8 +58,13 @@ std::string_view NoiseCipherName(Cipher cipher) noexcept {
   return cipher == Cipher::kAes256Gcm ? "AESGCM" : "ChaChaPoly";
 }
 
-AeadKey::AeadKey(Cipher cipher, const Key32& key) noexcept : cipher_(cipher) {
-  if (cipher_ == Cipher::kAes256Gcm) VDEMESH_CHECK(AesGcmAvailable());
+AeadKey::AeadKey(Cipher cipher, const Key32& key) noexcept : cipher_(cipher), key_(key.Clone()) {
+  EnsureSodiumInitialized();
+  sodium_memzero(&aes_, sizeof aes_);
+  if (cipher_ == Cipher::kAes256Gcm) {
+    VDEMESH_CHECK(AesGcmAvailable());
+    crypto_aead_aes256gcm_beforenm(&aes_, key_.data());
+  }
   seal_ = KeyedContext(cipher_, key, true);
   open_ = KeyedContext(cipher_, key, false);
 }
@@ -53,7 +72,9 @@ AeadKey::AeadKey(Cipher cipher, const Key32& key) noexcept : cipher_(cipher) {
 AeadKey::~AeadKey() { Free(); }
 
 AeadKey::AeadKey(AeadKey&& other) noexcept
-    : cipher_(other.cipher_), seal_(other.seal_), open_(other.open_) {
+    : cipher_(other.cipher_), key_(std::move(other.key_)), seal_(other.seal_), open_(other.open_) {
+  std::memcpy(&aes_, &other.aes_, sizeof aes_);
+  sodium_memzero(&other.aes_, sizeof other.aes_);
   other.seal_ = other.open_ = nullptr;
 }
 
@@ -61,6 +82,9 @@ AeadKey& AeadKey::operator=(AeadKey&& other) noexcept {
   if (this != &other) {
     Free();
     cipher_ = other.cipher_;
+    key_ = std::move(other.key_);
+    std::memcpy(&aes_, &other.aes_, sizeof aes_);
+    sodium_memzero(&other.aes_, sizeof other.aes_);
     seal_ = other.seal_;
     open_ = other.open_;
     other.seal_ = other.open_ = nullptr;
@@ -69,6 +93,8 @@ AeadKey& AeadKey::operator=(AeadKey&& other) noexcept {
 }
 
 void AeadKey::Free() noexcept {
+  key_.Wipe();
+  sodium_memzero(&aes_, sizeof aes_);
   EVP_CIPHER_CTX_free(seal_);  // cleanses the key schedule
   EVP_CIPHER_CTX_free(open_);
   seal_ = open_ = nullptr;
@@ -105,6 +131,21 @@ bool AeadKey::Open(std::uint64_t counter, std::span<const std::uint8_t> ad,
 void AeadKey::SealWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
                             std::span<std::uint8_t> data, std::uint8_t* tag_out) const noexcept {
   VDEMESH_CHECK(seal_ != nullptr);  // not a moved-from key
+  if (data.size() < kBulkBytes) {
+    // In place (c == m) is supported by both detached encryptors.
+    std::uint8_t dummy = 0;
+    std::uint8_t* const buf = NonNull(data, &dummy);
+    if (cipher_ == Cipher::kAes256Gcm) {
+      crypto_aead_aes256gcm_encrypt_detached_afternm(buf, tag_out, nullptr, buf, data.size(),
+                                                     ad.data(), ad.size(), nullptr, nonce.data(),
+                                                     &aes_);
+    } else {
+      crypto_aead_chacha20poly1305_ietf_encrypt_detached(buf, tag_out, nullptr, buf, data.size(),
+                                                         ad.data(), ad.size(), nullptr,
+                                                         nonce.data(), key_.data());
+    }
+    return;
+  }
   int n = 0;
   // Each step fails only on a misuse of the API (a bug): crash rather than send garbage.
   bool ok = EVP_EncryptInit_ex(seal_, nullptr, nullptr, nullptr, nonce.data()) == 1;
@@ -119,15 +160,30 @@ void AeadKey::SealWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
 bool AeadKey::OpenWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
                             std::span<std::uint8_t> data, const std::uint8_t* tag) const noexcept {
   VDEMESH_CHECK(open_ != nullptr);
-  int n = 0;
-  std::uint8_t final_block[EVP_MAX_BLOCK_LENGTH];
-  bool ok = EVP_DecryptInit_ex(open_, nullptr, nullptr, nullptr, nonce.data()) == 1 &&
-            EVP_CIPHER_CTX_ctrl(open_, EVP_CTRL_AEAD_SET_TAG, kAeadTagBytes,
-                                const_cast<std::uint8_t*>(tag)) == 1;
-  if (!ad.empty()) ok = ok && EVP_DecryptUpdate(open_, nullptr, &n, ad.data(), Len(ad.size())) == 1;
-  if (!data.empty())
+  bool ok;
+  if (data.size() < kBulkBytes) {
+    std::uint8_t dummy = 0;
+    std::uint8_t* const buf = NonNull(data, &dummy);
+    const int rc =
+        cipher_ == Cipher::kAes256Gcm
+            ? crypto_aead_aes256gcm_decrypt_detached_afternm(buf, nullptr, buf, data.size(), tag,
+                                                             ad.data(), ad.size(), nonce.data(),
+                                                             &aes_)
+            : crypto_aead_chacha20poly1305_ietf_decrypt_detached(buf, nullptr, buf, data.size(),
+                                                                 tag, ad.data(), ad.size(),
+                                                                 nonce.data(), key_.data());
+    ok = rc == 0;
+  } else {
+    int n = 0;
+    std::uint8_t final_block[EVP_MAX_BLOCK_LENGTH];
+    ok = EVP_DecryptInit_ex(open_, nullptr, nullptr, nullptr, nonce.data()) == 1 &&
+         EVP_CIPHER_CTX_ctrl(open_, EVP_CTRL_AEAD_SET_TAG, kAeadTagBytes,
+                             const_cast<std::uint8_t*>(tag)) == 1;
+    if (!ad.empty())
+      ok = ok && EVP_DecryptUpdate(open_, nullptr, &n, ad.data(), Len(ad.size())) == 1;
     ok = ok && EVP_DecryptUpdate(open_, data.data(), &n, data.data(), Len(data.size())) == 1;
-  ok = ok && EVP_DecryptFinal_ex(open_, final_block, &n) == 1;  // checks the tag
+    ok = ok && EVP_DecryptFinal_ex(open_, final_block, &n) == 1;  // checks the tag
+  }
   if (!ok) {
     // SECURITY: the data was decrypted before the tag was checked; a forgery must not leave
     // anything that could pass for plaintext.

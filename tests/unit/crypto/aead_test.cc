@@ -200,6 +200,49 @@ TEST(Aead, Aes256GcmAgreesWithLibsodiumsCombinedApi) {
   EXPECT_EQ(data, combined);
 }
 
+// Below kBulkBytes libsodium seals, from there OpenSSL: both must give the standard AEAD, byte
+// for byte, in both directions, at every size around the switch.
+TEST(Aead, BothImplementationsAgreeWithLibsodiumsCombinedApiAroundTheSizeSwitch) {
+  for (const Cipher cipher : AvailableCiphers()) {
+    const Key32 raw = GenerateNetworkKey();
+    const AeadKey key(cipher, raw);
+    const auto ad = Bytes("sixteen byte hdr");
+    for (const std::size_t len : {std::size_t{0}, std::size_t{1}, std::size_t{100},
+                                  kBulkBytes - 1, kBulkBytes, kBulkBytes + 1, std::size_t{1436},
+                                  std::size_t{9234}}) {
+      std::vector<std::uint8_t> data(len);
+      for (std::size_t i = 0; i < len; ++i) data[i] = static_cast<std::uint8_t>(i * 31 + len);
+      std::array<std::uint8_t, kAeadNonceBytes> nonce;
+      AeadKey::CounterNonce(cipher, 1000 + len, nonce);
+      std::vector<std::uint8_t> combined(len + kAeadTagBytes);
+      if (cipher == Cipher::kAes256Gcm) {
+        crypto_aead_aes256gcm_encrypt(combined.data(), nullptr, data.data(), len, ad.data(),
+                                      ad.size(), nullptr, nonce.data(), raw.data());
+      } else {
+        crypto_aead_chacha20poly1305_ietf_encrypt(combined.data(), nullptr, data.data(), len,
+                                                  ad.data(), ad.size(), nullptr, nonce.data(),
+                                                  raw.data());
+      }
+      auto sealed = data;
+      std::array<std::uint8_t, kAeadTagBytes> tag;
+      key.Seal(1000 + len, ad, sealed, tag.data());
+      std::vector<std::uint8_t> ours = sealed;
+      ours.insert(ours.end(), tag.begin(), tag.end());
+      EXPECT_EQ(ours, combined) << "len " << len;
+      // Open what libsodium sealed.
+      std::vector<std::uint8_t> theirs(combined.begin(), combined.begin() + static_cast<long>(len));
+      ASSERT_TRUE(key.Open(1000 + len, ad, theirs, combined.data() + len)) << "len " << len;
+      EXPECT_EQ(theirs, data) << "len " << len;
+      if (len == 0) continue;
+      // A forgery on either path is refused and leaves no plaintext.
+      auto forged = sealed;
+      forged[len / 2] ^= 0x40;
+      EXPECT_FALSE(key.Open(1000 + len, ad, forged, tag.data())) << "len " << len;
+      EXPECT_EQ(forged, std::vector<std::uint8_t>(len, 0)) << "len " << len;
+    }
+  }
+}
+
 TEST(Aead, MovedKeyStillWorks) {
   AeadKey original(Cipher::kChaCha20Poly1305, testing::Incrementing<Key32>(5));
   auto data = Bytes("payload");
