@@ -307,6 +307,13 @@ class OverlayTest : public NetnsTest {
     return took;
   }
 
+  // Whether a socket listens on `port` in `ns` within 10 s (`ss_flags`: -Hltn TCP, -Hlun UDP).
+  bool Listening(const std::string& ns, const std::string& ss_flags, int port) {
+    const std::string sport = ":" + std::to_string(port);
+    return WaitUntil([&] { return !InNamespace(ns, {"ss", ss_flags, "sport", "=", sport}).out.empty(); },
+                     10s);
+  }
+
   // Every host's overlay drops and peers, for failure messages.
   std::string OverlayState() {
     std::string out;
@@ -941,9 +948,7 @@ TEST_F(OverlayTest, TapPortsCarryTcpAndUdpIntactThroughTheOffloadPaths) {
        "open(sys.argv[1],'w').write('%d %s'%(t,h.hexdigest()))\n",
        out},
       "tcp-sink", {.netns = ns[1]});
-  ASSERT_TRUE(WaitUntil(
-      [&] { return !InNamespace(ns[1], {"ss", "-Hltn", "sport", "=", ":5301"}).out.empty(); },
-      10s));
+  ASSERT_TRUE(Listening(ns[1], "-Hltn", 5301));
   const CommandResult send = InNamespace(
       ns[0],
       {"python3", "-c",
@@ -979,9 +984,7 @@ TEST_F(OverlayTest, TapPortsCarryTcpAndUdpIntactThroughTheOffloadPaths) {
        "open(sys.argv[1],'w').write('%d %d %d'%(len(seen),bad,dup))\n",
        udp_out},
       "udp-sink", {.netns = ns[1]});
-  ASSERT_TRUE(WaitUntil(
-      [&] { return !InNamespace(ns[1], {"ss", "-Hlun", "sport", "=", ":5302"}).out.empty(); },
-      10s));
+  ASSERT_TRUE(Listening(ns[1], "-Hlun", 5302));
   const CommandResult udp_send = InNamespace(
       ns[0],
       {"python3", "-c",

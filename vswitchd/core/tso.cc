@@ -30,6 +30,15 @@ void SetIpHeader(std::uint8_t* s, std::size_t ip, std::size_t l4, bool v6, std::
   Store16(s + ip + 10, FoldChecksum(OnesSum({s + ip, l4 - ip})));
 }
 
+// Writes segment k to `s`: the headers (the first `headers` bytes of `frame`) and `len` bytes of
+// payload from `off`; returns the segment's length.
+std::size_t CopySegment(std::uint8_t* s, std::span<const std::uint8_t> frame, std::size_t headers,
+                        std::size_t off, std::size_t len) {
+  std::memcpy(s, frame.data(), headers);
+  std::memcpy(s + headers, frame.data() + headers + off, len);
+  return headers + len;
+}
+
 // How many segments of at most `mss` bytes `payload` bytes make (one for none), or 0 if more
 // than `room`.
 std::size_t SegmentCount(std::size_t payload, std::size_t mss, std::size_t room) {
@@ -85,9 +94,7 @@ std::size_t SegmentTcp(std::span<const std::uint8_t> frame, std::size_t gso_size
     const std::size_t off = k * mss;
     const std::size_t len = std::min(mss, payload - off);
     std::uint8_t* s = out[k];
-    std::memcpy(s, frame.data(), l.payload);
-    std::memcpy(s + l.payload, frame.data() + l.payload + off, len);
-    const std::size_t seg_len = l.payload + len;
+    const std::size_t seg_len = CopySegment(s, frame, l.payload, off, len);
     SetIpHeader(s, l.ip, l.tcp, l.v6, id, k, seg_len);
     Store32(s + l.tcp + 4, seq + static_cast<std::uint32_t>(off));
     std::uint8_t f = flags;
@@ -115,9 +122,7 @@ std::size_t SegmentUdp(std::span<const std::uint8_t> frame, std::size_t gso_size
     const std::size_t off = k * gso_size;
     const std::size_t len = std::min(gso_size, payload - off);
     std::uint8_t* s = out[k];
-    std::memcpy(s, frame.data(), l.payload);
-    std::memcpy(s + l.payload, frame.data() + l.payload + off, len);
-    const std::size_t seg_len = l.payload + len;
+    const std::size_t seg_len = CopySegment(s, frame, l.payload, off, len);
     SetIpHeader(s, l.ip, l.udp, l.v6, id, k, seg_len);
     Store16(s + l.udp + 4, static_cast<std::uint16_t>(seg_len - l.udp));
     Store16(s + l.udp + 6, 0);

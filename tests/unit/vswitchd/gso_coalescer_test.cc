@@ -19,14 +19,7 @@ std::vector<std::uint8_t> SuperFrame(bool v6, std::size_t payload) {
 }
 
 std::vector<std::vector<std::uint8_t>> Cut(const std::vector<std::uint8_t>& super, std::size_t mss) {
-  std::vector<std::vector<std::uint8_t>> bufs(64, std::vector<std::uint8_t>(1600));
-  std::vector<std::uint8_t*> out;
-  for (auto& b : bufs) out.push_back(b.data());
-  std::vector<std::size_t> lens(64);
-  const std::size_t n = SegmentTcp(super, mss, 1514, out, lens);
-  bufs.resize(n);
-  for (std::size_t i = 0; i < n; ++i) bufs[i].resize(lens[i]);
-  return bufs;
+  return testing::Cut(SegmentTcp, super, mss);
 }
 
 void ExpectRoundTrip(bool v6) {
@@ -112,14 +105,7 @@ TEST(GsoCoalescerTcp, ASingleSegmentComesBackPlain) {
 // Datagrams of one UDP GSO send, cut as the kernel (or SegmentUdp) cuts them.
 std::vector<std::vector<std::uint8_t>> CutUdp(const std::vector<std::uint8_t>& super,
                                               std::size_t gso_size) {
-  std::vector<std::vector<std::uint8_t>> bufs(64, std::vector<std::uint8_t>(1600));
-  std::vector<std::uint8_t*> out;
-  for (auto& b : bufs) out.push_back(b.data());
-  std::vector<std::size_t> lens(64);
-  const std::size_t n = SegmentUdp(super, gso_size, 1514, out, lens);
-  bufs.resize(n);
-  for (std::size_t i = 0; i < n; ++i) bufs[i].resize(lens[i]);
-  return bufs;
+  return testing::Cut(SegmentUdp, super, gso_size);
 }
 
 void ExpectUdpRoundTrip(bool v6) {

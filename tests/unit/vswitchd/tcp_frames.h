@@ -68,6 +68,22 @@ inline std::vector<std::uint8_t> UdpFrame(bool v6, std::size_t payload, std::uin
   return f;
 }
 
+// What a segmenter (SegmentTcp or SegmentUdp) makes of `super` with `slots` output buffers of
+// max_frame bytes: the frames, or none if it refused.
+template <typename SegmentFn>
+std::vector<std::vector<std::uint8_t>> Cut(SegmentFn segment, const std::vector<std::uint8_t>& super,
+                                           std::size_t gso_size, std::size_t max_frame = 1514,
+                                           std::size_t slots = 64) {
+  std::vector<std::vector<std::uint8_t>> bufs(slots, std::vector<std::uint8_t>(max_frame));
+  std::vector<std::uint8_t*> out;
+  for (auto& b : bufs) out.push_back(b.data());
+  std::vector<std::size_t> lens(slots);
+  const std::size_t n = segment(super, gso_size, max_frame, out, lens);
+  bufs.resize(n);
+  for (std::size_t i = 0; i < n; ++i) bufs[i].resize(lens[i]);
+  return bufs;
+}
+
 // True if `f` (UDP) has a valid IPv4 header checksum (for IPv4) and UDP checksum.
 inline bool UdpChecksumsValid(const std::vector<std::uint8_t>& f, bool v6) {
   const std::size_t udp = kEth + (v6 ? 40 : 20);

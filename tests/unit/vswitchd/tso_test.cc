@@ -36,14 +36,7 @@ struct Segments {
 
 Segments Segment(const std::vector<std::uint8_t>& f, std::size_t gso, std::size_t max_frame,
                  std::size_t slots = 64) {
-  std::vector<std::vector<std::uint8_t>> bufs(slots, std::vector<std::uint8_t>(max_frame));
-  std::vector<std::uint8_t*> out;
-  for (auto& b : bufs) out.push_back(b.data());
-  std::vector<std::size_t> lens(slots);
-  const std::size_t n = SegmentTcp(f, gso, max_frame, out, lens);
-  Segments r;
-  for (std::size_t i = 0; i < n; ++i) r.frames.emplace_back(bufs[i].begin(), bufs[i].begin() + static_cast<long>(lens[i]));
-  return r;
+  return {testing::Cut(SegmentTcp, f, gso, max_frame, slots)};
 }
 
 void ExpectValidSegmentation(bool v6) {
@@ -108,14 +101,7 @@ TEST(SegmentTcp, NonTcpAndTruncatedFramesAreRefused) {
 std::vector<std::vector<std::uint8_t>> SegmentUdpFrames(const std::vector<std::uint8_t>& super,
                                                         std::size_t gso_size,
                                                         std::size_t max_frame) {
-  std::vector<std::vector<std::uint8_t>> bufs(64, std::vector<std::uint8_t>(max_frame));
-  std::vector<std::uint8_t*> out;
-  for (auto& b : bufs) out.push_back(b.data());
-  std::vector<std::size_t> lens(64);
-  const std::size_t n = SegmentUdp(super, gso_size, max_frame, out, lens);
-  bufs.resize(n);
-  for (std::size_t i = 0; i < n; ++i) bufs[i].resize(lens[i]);
-  return bufs;
+  return testing::Cut(SegmentUdp, super, gso_size, max_frame);
 }
 
 void ExpectValidUdpSegmentation(bool v6) {
@@ -128,7 +114,9 @@ void ExpectValidUdpSegmentation(bool v6) {
     const auto& d = dgrams[k];
     EXPECT_EQ(d.size(), hdrs + (k < 3 ? 1000 : 10)) << k;
     EXPECT_EQ(Load16(&d[hdrs - 4]), d.size() - hdrs + 8) << "UDP length, k=" << k;
-    if (!v6) EXPECT_EQ(Load16(&d[kEth + 4]), 0x1234 + k) << "IPv4 id, k=" << k;
+    if (!v6) {
+      EXPECT_EQ(Load16(&d[kEth + 4]), 0x1234 + k) << "IPv4 id, k=" << k;
+    }
     EXPECT_TRUE(testing::UdpChecksumsValid(d, v6)) << "k=" << k;
     joined.insert(joined.end(), d.begin() + static_cast<long>(hdrs), d.end());
   }
