@@ -13,11 +13,14 @@ bool Same(const std::uint8_t* a, const std::uint8_t* b, std::size_t from, std::s
   return std::memcmp(a + from, b + from, to - from) == 0;
 }
 
-// An exact IP length (no Ethernet padding), and for IPv4 no fragmentation or options.
+// An exact IP length (no Ethernet padding), and for IPv4 no fragmentation or options and a
+// valid header checksum (the super-frame's is computed afresh, so a wrong one must not be
+// laundered into it).
 bool PlainIp(std::span<const std::uint8_t> f, std::size_t l4, bool v6) {
   if (v6) return Load16(&f[kEth + 4]) == f.size() - kEth - 40;
   const bool unfragmented = (Load16(&f[kEth + 6]) & 0x3fff) == 0;
-  return l4 == kEth + 20 && unfragmented && Load16(&f[kEth + 2]) == f.size() - kEth;
+  return l4 == kEth + 20 && unfragmented && Load16(&f[kEth + 2]) == f.size() - kEth &&
+         FoldChecksum(OnesSum(f.subspan(kEth, 20))) == 0;
 }
 
 }  // namespace

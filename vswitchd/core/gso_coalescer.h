@@ -6,11 +6,13 @@
 // TCP rules (those of Linux's TCP GRO): same Ethernet and IP addresses, same ports, the next
 // sequence number, the same TCP header but for sequence, checksum and PSH, only ACK/PSH flags,
 // every segment but the last exactly gso_size bytes of payload, a PSH or a short segment ends
-// the run.
+// the run. TCP checksums are not verified (it would cost a pass over every payload byte); the
+// frames come checksummed by a guest's kernel or authenticated from the tunnel.
 // UDP rules (those of Linux's UDP GRO, plus what makes the kernel's re-segmentation give back
 // the very datagrams): same Ethernet and IP headers but for length, checksum and an IPv4 id one
 // more than the last, same ports, a valid non-zero checksum (the super-frame's is recomputed),
 // every datagram but the last exactly gso_size bytes of payload, at most kMaxUdpSegments.
+// Both: an IPv4 header checksum that verifies.
 // Anything else is written as it is.
 //
 // Per-packet: noexcept, no allocation (the buffer is made once). Owned by one TAP port.

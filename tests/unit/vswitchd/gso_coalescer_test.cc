@@ -168,6 +168,19 @@ TEST(GsoCoalescerUdp, BadOrAbsentChecksumsAndDisabledUdpDoNotStartARun) {
   EXPECT_TRUE(c.Start(testing::UdpFrame(false, 64)));
 }
 
+TEST(GsoCoalescer, AWrongIpv4HeaderChecksumStartsNoRun) {
+  GsoCoalescer c(/*udp=*/true);
+  auto seg = Cut(SuperFrame(false, 500), 1400)[0];
+  ASSERT_TRUE(c.Start(seg));
+  VnetHeader h;
+  c.Finish(&h);
+  seg[kEth + 10] ^= 1;
+  EXPECT_FALSE(c.Start(seg)) << "TCP: the super-frame's header checksum would be made valid";
+  auto dgram = testing::UdpFrame(false, 64);
+  dgram[kEth + 10] ^= 1;
+  EXPECT_FALSE(c.Start(dgram)) << "UDP";
+}
+
 TEST(GsoCoalescerUdp, ARunStopsAtSixtyFourDatagrams) {
   const auto dgrams = CutUdp(testing::UdpFrame(false, 16 * 64), 16);
   ASSERT_EQ(dgrams.size(), 64u);
