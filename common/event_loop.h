@@ -2,9 +2,9 @@
 // threads, and periodic timers; one thread runs it.
 //
 // Why not asio here: asio re-arms a descriptor with an epoll_ctl() after every wake-up (a wait
-// is never speculative) and passes each one through its scheduler and handler allocation. On the
-// packet path that was a system call and a few hundred cold instructions per wake-up, which at
-// low rates is most of the latency we add. Here a readable fd calls its Readable directly.
+// is never speculative) and passes each one through its scheduler and handler allocation: on the
+// packet path, a system call and a longer code path per wake-up, which at low rates runs with
+// cold caches. Here a readable fd calls its Readable directly.
 //
 // Thread affinity: Run(), Watch() and Unwatch() on the loop's thread; Post() and Stop() from
 // any thread. Level-triggered: a handler that stops early (a budget) is called again at the

@@ -6,7 +6,6 @@
 #include <sodium.h>
 
 #include <array>
-#include <climits>
 #include <cstring>
 
 #include "common/check.h"
@@ -17,6 +16,7 @@ namespace {
 
 using NonceBytes = std::array<std::uint8_t, kAeadNonceBytes>;
 
+// libsodium 1.0.18 asserts these; we rely on them for the fixed-size spans in aead.h.
 static_assert(crypto_aead_chacha20poly1305_ietf_KEYBYTES == kKeyBytes);
 static_assert(crypto_aead_chacha20poly1305_ietf_NPUBBYTES == kAeadNonceBytes);
 static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == kAeadTagBytes);
@@ -39,8 +39,8 @@ const EVP_CIPHER* EvpCipher(Cipher cipher) noexcept {
 EVP_CIPHER_CTX* KeyedContext(Cipher cipher, const Key32& key, bool seal) noexcept {
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   VDEMESH_CHECK(ctx != nullptr);
-  VDEMESH_CHECK(EVP_CipherInit_ex(ctx, EvpCipher(cipher), nullptr, key.data(), nullptr,
-                                  seal ? 1 : 0) == 1);
+  VDEMESH_CHECK(
+      EVP_CipherInit_ex(ctx, EvpCipher(cipher), nullptr, key.data(), nullptr, seal ? 1 : 0) == 1);
   return ctx;
 }
 
@@ -166,9 +166,8 @@ bool AeadKey::OpenWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
     std::uint8_t* const buf = NonNull(data, &dummy);
     const int rc =
         cipher_ == Cipher::kAes256Gcm
-            ? crypto_aead_aes256gcm_decrypt_detached_afternm(buf, nullptr, buf, data.size(), tag,
-                                                             ad.data(), ad.size(), nonce.data(),
-                                                             &aes_)
+            ? crypto_aead_aes256gcm_decrypt_detached_afternm(
+                  buf, nullptr, buf, data.size(), tag, ad.data(), ad.size(), nonce.data(), &aes_)
             : crypto_aead_chacha20poly1305_ietf_decrypt_detached(buf, nullptr, buf, data.size(),
                                                                  tag, ad.data(), ad.size(),
                                                                  nonce.data(), key_.data());

@@ -301,7 +301,7 @@ void PeerManager::OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t>
   const bool initiator = c.keys->initiator;
   if (initiator) p->unconfirmed = c.keys->created;
   shard_.Post([tn = tunnel_, id = p->id, kp = std::move(c.keys), e = c.endpoint,
-                      final_msg = std::move(final_msg), &sockets = sockets_]() mutable {
+               final_msg = std::move(final_msg), &sockets = sockets_]() mutable {
     tn->InstallKeypair(id, std::move(kp), e);
     if (!final_msg.empty()) sockets.SendTo(e, final_msg);
   });

@@ -48,7 +48,9 @@ void Tunnel::Start(TunnelEvents* events) {
   for (int fd : sockets_.fds()) watchers_.push_back(std::make_unique<SocketWatch>(*this, fd));
 }
 
-Tunnel::~Tunnel() = default;  // the watches go first: no packet is handled after this
+// The socket watches unwatch themselves (a pending event of the current turn is dropped too), and
+// nothing else runs on the loop meanwhile: no packet is handled after this.
+Tunnel::~Tunnel() = default;
 
 void Tunnel::AddPeer(PeerId id, FrameSink* sink, const Endpoint& endpoint) {
   VDEMESH_CHECK(id < kMaxPeers && !peers_[id].used);

@@ -310,8 +310,10 @@ class OverlayTest : public NetnsTest {
   // Whether a socket listens on `port` in `ns` within 10 s (`ss_flags`: -Hltn TCP, -Hlun UDP).
   bool Listening(const std::string& ns, const std::string& ss_flags, int port) {
     const std::string sport = ":" + std::to_string(port);
-    return WaitUntil([&] { return !InNamespace(ns, {"ss", ss_flags, "sport", "=", sport}).out.empty(); },
-                     10s);
+    const auto listening = [&] {
+      return !InNamespace(ns, {"ss", ss_flags, "sport", "=", sport}).out.empty();
+    };
+    return WaitUntil(listening, 10s);
   }
 
   // Every host's overlay drops and peers, for failure messages.

@@ -6,13 +6,12 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-
-#include "common/event_loop.h"
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/event_loop.h"
 #include "control.pb.h"
 #include "vswitchd/daemon/options.h"
 

@@ -113,13 +113,7 @@ std::span<const std::uint8_t> GsoCoalescer::Finish(VnetHeader* h) noexcept {
     // (NEEDS_CSUM): the field holds the pseudo-header sum, as on a GSO transmit.
     const std::size_t l4 = run_.l4;
     const std::size_t l4_len = len_ - l4;
-    if (run_.v6) {
-      Store16(f + kEth + 4, static_cast<std::uint16_t>(len_ - kEth - 40));
-    } else {
-      Store16(f + kEth + 2, static_cast<std::uint16_t>(len_ - kEth));
-      Store16(f + kEth + 10, 0);
-      Store16(f + kEth + 10, FoldChecksum(OnesSum({f + kEth, l4 - kEth})));
-    }
+    SetIpLength(f + kEth, run_.v6, l4 - kEth, len_ - kEth);
     const std::uint8_t proto = run_.udp ? kIpProtoUdp : kIpProtoTcp;
     const std::size_t csum_offset = run_.udp ? 6 : 16;
     if (run_.udp) Store16(f + l4 + 4, static_cast<std::uint16_t>(l4_len));

@@ -85,6 +85,16 @@ bool ParseUdpFrame(std::span<const std::uint8_t> f, UdpFrame* l) noexcept {
   return true;
 }
 
+void SetIpLength(std::uint8_t* ip, bool v6, std::size_t l4, std::size_t ip_len) noexcept {
+  if (v6) {
+    Store16(ip + 4, static_cast<std::uint16_t>(ip_len - 40));
+    return;
+  }
+  Store16(ip + 2, static_cast<std::uint16_t>(ip_len));
+  Store16(ip + 10, 0);
+  Store16(ip + 10, FoldChecksum(OnesSum({ip, l4})));
+}
+
 std::uint32_t PseudoHeaderSum(const std::uint8_t* ip, bool v6, std::uint8_t proto,
                               std::size_t l4_len) noexcept {
   const std::uint32_t sum = v6 ? OnesSum({ip + 8, 32}) : OnesSum({ip + 12, 8});

@@ -55,6 +55,11 @@ struct UdpFrame {
 };
 bool ParseUdpFrame(std::span<const std::uint8_t> frame, UdpFrame* layout) noexcept;
 
+// Sets the length field of the IP header at `ip` (IPv4 total length, or IPv6 payload length) for
+// a packet of `ip_len` bytes whose transport header starts `l4` bytes in; for IPv4 also the
+// header checksum, so set other header fields (the id) first.
+void SetIpLength(std::uint8_t* ip, bool v6, std::size_t l4, std::size_t ip_len) noexcept;
+
 // The ones' complement sum of the pseudo-header (RFC 768 / RFC 8200 8.1) of the IP packet at
 // `ip`, for transport protocol `proto` and `l4_len` bytes of transport header and data.
 std::uint32_t PseudoHeaderSum(const std::uint8_t* ip, bool v6, std::uint8_t proto,

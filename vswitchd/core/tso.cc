@@ -17,17 +17,12 @@ std::uint16_t L4Checksum(const std::uint8_t* seg, std::size_t ip, std::size_t l4
   return FoldChecksum(OnesSum({seg + l4, l4_len}, PseudoHeaderSum(seg + ip, v6, proto, l4_len)));
 }
 
-// Sets the IP length (and for IPv4 the id and header checksum) of segment k of `seg_len` bytes.
+// Sets the IP header of segment k of `seg_len` bytes: for IPv4 the id of the first plus k (as
+// the kernel's segmentation does), then the lengths and checksum.
 void SetIpHeader(std::uint8_t* s, std::size_t ip, std::size_t l4, bool v6, std::uint16_t id,
                  std::size_t k, std::size_t seg_len) {
-  if (v6) {
-    Store16(s + ip + 4, static_cast<std::uint16_t>(seg_len - ip - 40));
-    return;
-  }
-  Store16(s + ip + 2, static_cast<std::uint16_t>(seg_len - ip));
-  Store16(s + ip + 4, static_cast<std::uint16_t>(id + k));
-  Store16(s + ip + 10, 0);
-  Store16(s + ip + 10, FoldChecksum(OnesSum({s + ip, l4 - ip})));
+  if (!v6) Store16(s + ip + 4, static_cast<std::uint16_t>(id + k));
+  SetIpLength(s + ip, v6, l4 - ip, seg_len - ip);
 }
 
 // Writes segment k to `s`: the headers (the first `headers` bytes of `frame`) and `len` bytes of

@@ -180,8 +180,7 @@ void Daemon::Start() {
 
   std::vector<control::NetworkHandle> handles;
   for (auto& n : networks_)
-    handles.push_back(
-        {n->options, n->vde.get(), n->datapath.get(), &shard_.loop(), n->tap_port});
+    handles.push_back({n->options, n->vde.get(), n->datapath.get(), &shard_.loop(), n->tap_port});
   control::OverlayHandle overlay_handle{overlay_ ? &overlay_->peers() : nullptr,
                                         overlay_ ? &overlay_->sockets() : nullptr,
                                         overlay_ ? overlay_->tunnel() : nullptr};

@@ -57,8 +57,8 @@ Overlay::Overlay(const DaemonOptions& options, datapath::Shard& shard,
     tunnel_ = std::make_unique<transport::Tunnel>(shard_.loop(), sockets_);
     tunnel_->set_underlay_mtu(options.underlay_mtu);
   });
-  peers_ = std::make_unique<transport::PeerManager>(control, shard_.loop(), tunnel_.get(),
-                                                    sockets_, host_key);
+  peers_ = std::make_unique<transport::PeerManager>(control, shard_.loop(), tunnel_.get(), sockets_,
+                                                    host_key);
   shard_.loop().Post([t = tunnel_.get(), pm = peers_.get()] { t->Start(pm); });
   std::string where;
   for (const auto& e : sockets_.LocalEndpoints()) where += " " + e.ToString();

@@ -10,7 +10,7 @@ namespace {
 constexpr auto kAgingTick = std::chrono::seconds(1);
 // Slots of the FDB swept per tick (128 KiB): the default table goes round in 32 s.
 constexpr std::size_t kAgingSlotsPerTick = 4096;
-}
+}  // namespace
 
 NetworkDatapath::NetworkDatapath(EventLoop& loop, const core::SwitchCore::Options& options,
                                  transport::RxBatch* batch, transport::Tunnel* tunnel)

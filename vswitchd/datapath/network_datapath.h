@@ -20,8 +20,8 @@
 #include "common/event_loop.h"
 #include "transport/batch.h"
 #include "transport/tunnel.h"
-#include "vswitchd/core/switch_core.h"
 #include "vswitchd/core/gso_coalescer.h"
+#include "vswitchd/core/switch_core.h"
 #include "vswitchd/core/tso.h"
 #include "vswitchd/datapath/tx_queue.h"
 

@@ -65,8 +65,8 @@ std::size_t NetworkDatapath::AddTapRead(Tap& tap, std::span<std::uint8_t> read,
     for (int attempt = 0; attempt < 2; ++attempt) {
       for (std::size_t i = n; i < transport::kBatchSize; ++i) slots[i - n] = batch_->slot(i);
       const std::size_t room = transport::kBatchSize - n;
-      const std::size_t k = segment(frame, h.gso_size, core_.max_frame(), {slots.data(), room},
-                                    {lens.data(), room});
+      const std::size_t k =
+          segment(frame, h.gso_size, core_.max_frame(), {slots.data(), room}, {lens.data(), room});
       if (k > 0) {
         for (std::size_t i = 0; i < k; ++i) batch_->set_length(n + i, lens[i]);
         return n + k;

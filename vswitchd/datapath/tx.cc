@@ -54,8 +54,8 @@ void NetworkDatapath::Flush(Endpoint& ep) noexcept {
   std::size_t sent = 0;
   int enobufs = 0;
   while (sent < q.size()) {
-    const int n = sendmmsg(ep.fd, q.msgs() + sent,
-                           static_cast<unsigned>(q.size() - sent), MSG_DONTWAIT | MSG_NOSIGNAL);
+    const int n = sendmmsg(ep.fd, q.msgs() + sent, static_cast<unsigned>(q.size() - sent),
+                           MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n > 0) {
       for (int i = 0; i < n; ++i) c.tx_bytes += q.bytes(sent + i);
       c.tx_frames += static_cast<std::uint64_t>(n);

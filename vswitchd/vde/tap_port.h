@@ -8,8 +8,8 @@
 namespace vdemesh::vde {
 
 struct OpenedTap {
-  int fd;             // non-blocking
-  bool udp_offload;   // the kernel takes and gives UDP GSO frames (USO, Linux 6.2+)
+  int fd;            // non-blocking
+  bool udp_offload;  // the kernel takes and gives UDP GSO frames (USO, Linux 6.2+)
 };
 
 // Opens (creating if needed) TAP interface `name` without packet info headers but with a

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "vswitchd/core/tso.h"
-#include "tcp_frames.h"
+#include "inet_frames.h"
 
 namespace vdemesh::core {
 namespace {

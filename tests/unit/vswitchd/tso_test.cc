@@ -1,6 +1,6 @@
 #include "vswitchd/core/tso.h"
 
-#include "tcp_frames.h"
+#include "inet_frames.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// tcp_frames.h: TCP and UDP frames for the segmentation and coalescing tests.
+// inet_frames.h: TCP and UDP frames for the segmentation and coalescing tests.
 #pragma once
 
 #include <cstdint>
