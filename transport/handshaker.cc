@@ -176,6 +176,7 @@ Handshaker::Result Handshaker::OnInitiation(const Endpoint& from, std::span<cons
     std::vector<std::uint8_t> reply_msg;
     if (!p.noise.WriteMessage(reply_plain, &reply_msg)) return Dropped(HandshakeDrop::kBadMessage);
     Result r;
+    r.network = n;
     r.reply = Packet(MessageType::kResponse, payload->sender, reply_msg);
     pending_.emplace(index, std::move(p));
     return r;
@@ -231,6 +232,7 @@ Handshaker::Result Handshaker::OnResponse(const Endpoint& from, std::span<const 
   Result r;
   r.reply = Packet(MessageType::kFinal, payload->sender, final_msg);
   auto keys = MakeKeypair(p, index, now);
+  r.network = p.network;
   if (keys) r.completed = Completed{p.network, remote, from, std::move(keys), 0};
   pending_.erase(it);
   return r;
@@ -253,6 +255,7 @@ Handshaker::Result Handshaker::OnFinal(const Endpoint& from, std::span<const std
   auto keys = MakeKeypair(p, index, now);
   if (!keys) return Dropped(HandshakeDrop::kBadMessage);
   Result r;
+  r.network = p.network;
   r.completed = Completed{p.network, remote, from, std::move(keys), p.init_timestamp};
   return r;
 }

@@ -63,6 +63,7 @@ class Handshaker {
   struct Result {
     std::optional<HandshakeDrop> drop;   // set: silently dropped
     std::vector<std::uint8_t> reply;     // non-empty: send to the packet's source
+    int network = -1;                    // the network the reply or completion belongs to
     std::optional<Completed> completed;  // a session is ready
   };
 

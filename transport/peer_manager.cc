@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstring>
+#include <algorithm>
 #include <future>
 
 #include "common/log_budget.h"
@@ -76,12 +77,8 @@ std::optional<std::pair<crypto::PublicKey, Endpoint>> ReadRecord(const std::uint
 
 }  // namespace
 
-PeerManager::PeerManager(asio::io_context& control, EventLoop& shard, Tunnel* tunnel,
-                         const UdpSockets& sockets, const crypto::PrivateKey& host_key)
+PeerManager::PeerManager(asio::io_context& control, const crypto::PrivateKey& host_key)
     : control_(control),
-      shard_(shard),
-      tunnel_(tunnel),
-      sockets_(sockets),
       handshaker_(host_key),
       tick_(control),
       jitter_rng_(std::random_device{}()),
@@ -126,8 +123,8 @@ PeerManager::Peer& PeerManager::AddPeer(int network, std::optional<crypto::Publi
   p.key = key;
   p.endpoint = endpoint;
   p.bootstrap = bootstrap;
-  shard_.Post([t = tunnel_, sink = networks_[network].config.sink, id, endpoint] {
-    t->AddPeer(id, sink, endpoint);
+  OnShard(network, [sink = networks_[network].config.sink, id, endpoint](Tunnel& t) {
+    t.AddPeer(id, sink, endpoint);
     sink->OnPeerAdded(id);
   });
   return p;
@@ -137,9 +134,9 @@ void PeerManager::RemovePeer(PeerId id) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   FrameSink* sink = networks_[it->second.network].config.sink;
-  shard_.Post([t = tunnel_, sink, id] {
+  OnShard(it->second.network, [sink, id](Tunnel& t) {
     sink->OnPeerRemoved(id);
-    t->RemovePeer(id);
+    t.RemovePeer(id);
   });
   std::erase_if(initiated_, [id](const auto& kv) { return kv.second == id; });
   peers_.erase(it);
@@ -165,7 +162,7 @@ void PeerManager::Tick() {
 }
 
 void PeerManager::TickPeer(Peer& p, TimePoint now) {
-  PeerClock& clock = tunnel_->clock(p.id);
+  PeerClock& clock = TunnelOf(p.network).clock(p.id);
   PeerTimes t;
   t.last_rx = FromNs(clock.last_rx.load(std::memory_order_relaxed));
   t.last_rx_frame = FromNs(clock.last_rx_frame.load(std::memory_order_relaxed));
@@ -186,15 +183,15 @@ void PeerManager::TickPeer(Peer& p, TimePoint now) {
   t.unconfirmed_since = p.unconfirmed;
   const PeerAction a = NextAction(t, now);
   const PeerId id = p.id;
-  if (a.expire_keys) shard_.Post([tn = tunnel_, id, now] { tn->ExpireKeys(id, now); });
+  if (a.expire_keys) OnShard(p.network, [id, now](Tunnel& t) { t.ExpireKeys(id, now); });
   if (a.wipe_keys) {
-    shard_.Post([tn = tunnel_, id] { tn->WipeKeys(id); });
+    OnShard(p.network, [id](Tunnel& t) { t.WipeKeys(id); });
     p.last_handshake.reset();
   }
   if (a.send_keepalive)
-    shard_.Post([tn = tunnel_, id] {
-      tn->SendKeepalive(id);
-      tn->Flush();
+    OnShard(p.network, [id](Tunnel& t) {
+      t.SendKeepalive(id);
+      t.Flush();
     });
   if (a.declare_down) SetUp(p, false, "no packet for 30 s");
   if (a.start_handshake) {
@@ -222,15 +219,16 @@ void PeerManager::StartHandshake(Peer& p, TimePoint now) {
   std::erase_if(initiated_, [&](const auto& kv) {  // keep only handshakes that can still answer
     return kv.second == p.id && kv.first != index && p.attempts > 3;
   });
-  sockets_.SendTo(p.endpoint, pkt);
+  TunnelOf(p.network).sockets().SendTo(p.endpoint, pkt);
 }
 
-void PeerManager::OnHandshakePacket(const Endpoint& from, std::span<const std::uint8_t> pkt) {
-  asio::post(control_, [this, alive = std::weak_ptr<bool>(alive_), from,
+void PeerManager::OnHandshakePacket(Tunnel& via, const Endpoint& from,
+                                    std::span<const std::uint8_t> pkt) {
+  asio::post(control_, [this, alive = std::weak_ptr<bool>(alive_), via = &via, from,
                         data = std::vector<std::uint8_t>(pkt.begin(), pkt.end())] {
     auto live = alive.lock();
     if (!live || !*live) return;
-    tunnel_->HandshakeDone();
+    via->HandshakeDone();
     HandleHandshake(from, data);
   });
 }
@@ -253,15 +251,20 @@ void PeerManager::HandleHandshake(const Endpoint& from, const std::vector<std::u
     // datapath, or the responder's confirming keepalive could arrive before them and be lost.
     OnCompleted(std::move(*r.completed), std::move(r.reply));
   } else if (!r.reply.empty()) {
-    sockets_.SendTo(from, r.reply);
+    // From the network's own shard, whatever socket the initiation came in by: the initiator
+    // takes our address from this response.
+    TunnelOf(r.network).sockets().SendTo(from, r.reply);
   }
 }
 
 PeerManager::Peer* PeerManager::PeerFor(const Handshaker::Completed& c) {
-  for (auto& [id, p] : peers_)
-    if (p.network == c.network && p.key && *p.key == c.remote) return &p;
+  // A keyless bootstrap peer we initiated to comes first, even if the key is known already:
+  // OnCompleted() then merges the two. (The key may have come with a handshake from another
+  // port of that host: each of its datapath threads has its own.)
   if (auto it = initiated_.find(c.keys->local_index); it != initiated_.end())
     if (auto p = peers_.find(it->second); p != peers_.end() && !p->second.key) return &p->second;
+  for (auto& [id, p] : peers_)
+    if (p.network == c.network && p.key && *p.key == c.remote) return &p;
   for (auto& [id, p] : peers_)  // a bootstrap peer that reached us before we reached it
     if (p.network == c.network && !p.key && p.endpoint == c.endpoint) return &p;
   return nullptr;
@@ -300,10 +303,10 @@ void PeerManager::OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t>
   // the retry back-off keeps running; as responder, the final message was that proof.
   const bool initiator = c.keys->initiator;
   if (initiator) p->unconfirmed = c.keys->created;
-  shard_.Post([tn = tunnel_, id = p->id, kp = std::move(c.keys), e = c.endpoint,
-               final_msg = std::move(final_msg), &sockets = sockets_]() mutable {
-    tn->InstallKeypair(id, std::move(kp), e);
-    if (!final_msg.empty()) sockets.SendTo(e, final_msg);
+  OnShard(p->network, [id = p->id, kp = std::move(c.keys), e = c.endpoint,
+                       final_msg = std::move(final_msg)](Tunnel& t) mutable {
+    t.InstallKeypair(id, std::move(kp), e);
+    if (!final_msg.empty()) t.sockets().SendTo(e, final_msg);
   });
   log_->debug("network {}: handshake with {} complete{}", networks_[p->network].config.name,
               Name(*p), initiator ? ", waiting for confirmation" : "");
@@ -326,7 +329,7 @@ void PeerManager::SetUp(Peer& p, bool up, const char* reason) {
              up ? "up" : "down", reason);
   if (!up) {
     FrameSink* sink = networks_[p.network].config.sink;
-    shard_.Post([sink, id = p.id] { sink->OnPeerDown(id); });
+    OnShard(p.network, [sink, id = p.id](Tunnel&) { sink->OnPeerDown(id); });
   }
 }
 
@@ -341,9 +344,9 @@ void PeerManager::SendPeerExchange(int network) {
       AppendRecord(*other->key, other->endpoint, &body);
     }
     if (body.empty()) continue;
-    shard_.Post([tn = tunnel_, id = to->id, body = std::move(body)] {
-      tn->SendPeerExchange(id, body);
-      tn->Flush();
+    OnShard(network, [id = to->id, body = std::move(body)](Tunnel& t) {
+      t.SendPeerExchange(id, body);
+      t.Flush();
     });
   }
 }
@@ -391,12 +394,23 @@ void PeerManager::OnEndpointChanged(PeerId peer, const Endpoint& endpoint) {
 }
 
 std::vector<PeerInfo> PeerManager::Peers(const std::string& network) {
-  // The promise is shared: if the shard answers after we gave up, it still has a live target.
-  auto done = std::make_shared<std::promise<std::vector<PeerSnapshot>>>();
-  auto result = done->get_future();
-  shard_.Post([tn = tunnel_, done] { done->set_value(tn->Snapshot()); });
+  // Peer ids are unique across tunnels; ask each shard with a matching network once.
+  std::vector<Tunnel*> tunnels;
+  for (const auto& n : networks_)
+    if ((network.empty() || n.config.name == network) &&
+        std::find(tunnels.begin(), tunnels.end(), n.config.tunnel) == tunnels.end())
+      tunnels.push_back(n.config.tunnel);
   std::vector<PeerSnapshot> snaps;
-  if (result.wait_for(std::chrono::seconds(2)) == std::future_status::ready) snaps = result.get();
+  for (Tunnel* t : tunnels) {
+    // The promise is shared: if the shard answers after we gave up, it still has a live target.
+    auto done = std::make_shared<std::promise<std::vector<PeerSnapshot>>>();
+    auto result = done->get_future();
+    t->loop().Post([t, done] { done->set_value(t->Snapshot()); });
+    if (result.wait_for(std::chrono::seconds(2)) != std::future_status::ready) continue;
+    for (auto& s : result.get())
+      if (peers_.contains(s.id) && networks_[peers_.at(s.id).network].config.tunnel == t)
+        snaps.push_back(std::move(s));
+  }
   const auto now = std::chrono::steady_clock::now();
   std::vector<PeerInfo> out;
   for (const auto& [id, p] : peers_) {

@@ -40,6 +40,9 @@ struct NetworkConfig {
   std::vector<crypto::PublicKey> allowed;  // empty: every holder of the key
   std::vector<Endpoint> bootstrap;         // resolved --peer addresses
   FrameSink* sink = nullptr;               // the network's datapath (lives on the shard)
+  // The tunnel of the network's shard: its sessions, and the socket its handshakes leave by,
+  // so that peers send the network's packets to the shard that serves it.
+  Tunnel* tunnel = nullptr;
 };
 
 struct PeerInfo {
@@ -54,22 +57,22 @@ struct PeerInfo {
 
 class PeerManager final : public TunnelEvents {
  public:
-  // `tunnel` lives on `shard`; both, and `sockets`, outlive this object.
-  PeerManager(boost::asio::io_context& control, EventLoop& shard, Tunnel* tunnel,
-              const UdpSockets& sockets, const crypto::PrivateKey& host_key);
+  // Each network's tunnel (NetworkConfig) must outlive this object.
+  PeerManager(boost::asio::io_context& control, const crypto::PrivateKey& host_key);
   ~PeerManager() override;
 
   int AddNetwork(NetworkConfig config);
   void Start();  // begins the tick; bootstrap peers get their first handshake at once
   void Stop();
 
-  // For the control API (control thread; waits briefly for the shard's counters).
+  // For the control API (control thread; waits briefly for the shards' counters).
   std::vector<PeerInfo> Peers(const std::string& network);
   const crypto::PublicKey& public_key() const { return handshaker_.public_key(); }
   const Handshaker& handshaker() const { return handshaker_; }
 
   // TunnelEvents: called on the shard; each posts to the control thread.
-  void OnHandshakePacket(const Endpoint& from, std::span<const std::uint8_t> pkt) override;
+  void OnHandshakePacket(Tunnel& via, const Endpoint& from,
+                         std::span<const std::uint8_t> pkt) override;
   void OnPeerExchange(PeerId peer, std::span<const std::uint8_t> body) override;
   void OnEndpointChanged(PeerId peer, const Endpoint& endpoint) override;
 
@@ -97,6 +100,13 @@ class PeerManager final : public TunnelEvents {
   void TickPeer(Peer& p, std::chrono::steady_clock::time_point now);
   void StartHandshake(Peer& p, std::chrono::steady_clock::time_point now);
   void HandleHandshake(const Endpoint& from, const std::vector<std::uint8_t>& pkt);
+  Tunnel& TunnelOf(int network) { return *networks_[network].config.tunnel; }
+  // Runs fn(tunnel) on the shard of `network`.
+  template <typename Fn>
+  void OnShard(int network, Fn fn) {
+    Tunnel* t = &TunnelOf(network);
+    t->loop().Post([t, fn = std::move(fn)]() mutable { fn(*t); });
+  }
   void OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t> final_msg);
   // The peer proved it holds our newest keys: it is up, and the retry back-off resets.
   void OnConfirmed(Peer& p, std::chrono::steady_clock::time_point now);
@@ -110,9 +120,6 @@ class PeerManager final : public TunnelEvents {
   std::string Name(const Peer& p) const;
 
   boost::asio::io_context& control_;
-  EventLoop& shard_;
-  Tunnel* tunnel_;
-  const UdpSockets& sockets_;
   Handshaker handshaker_;
   std::vector<Network> networks_;
   std::unordered_map<PeerId, Peer> peers_;

@@ -50,7 +50,7 @@ void Tunnel::ProcessDatagram(std::span<std::uint8_t> pkt, const Endpoint& from) 
     Drop(TunnelDrop::kHandshakeBusy);  // the control thread is behind: shed load here
   } else {
     pending_handshakes_.fetch_add(1, std::memory_order_relaxed);
-    events_->OnHandshakePacket(from, pkt);
+    events_->OnHandshakePacket(*this, from, pkt);
   }
 }
 

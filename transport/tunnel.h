@@ -40,6 +40,7 @@ namespace vdemesh::transport {
 
 using PeerId = std::uint32_t;
 using Clock = std::chrono::steady_clock;
+class Tunnel;
 
 // Where the frames of one network go up; implemented by vswitchd's NetworkDatapath.
 class FrameSink {
@@ -61,7 +62,9 @@ class FrameSink {
 class TunnelEvents {
  public:
   virtual ~TunnelEvents() = default;
-  virtual void OnHandshakePacket(const Endpoint& from, std::span<const std::uint8_t> pkt) = 0;
+  // `via` received it; it waits for via.HandshakeDone() (a bound on the packets in flight).
+  virtual void OnHandshakePacket(Tunnel& via, const Endpoint& from,
+                                 std::span<const std::uint8_t> pkt) = 0;
   virtual void OnPeerExchange(PeerId peer, std::span<const std::uint8_t> body) = 0;
   virtual void OnEndpointChanged(PeerId peer, const Endpoint& endpoint) = 0;
 };
@@ -137,6 +140,8 @@ class Tunnel {
   std::vector<PeerSnapshot> Snapshot() const;
   const std::array<std::uint64_t, kTunnelDropCount>& drops() const { return drops_; }
   PeerClock& clock(PeerId id) { return peers_[id].clock; }
+  EventLoop& loop() const { return loop_; }
+  const UdpSockets& sockets() const { return sockets_; }
 
   // The largest frame that reaches `peer` in one unfragmented UDP datagram.
   std::size_t PathFrameLimit(PeerId peer) const noexcept {

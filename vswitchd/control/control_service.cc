@@ -151,11 +151,13 @@ void ControlService::FillOverlay(vdemesh::control::Status* status) {
   Overlay* o = status->mutable_overlay();
   o->set_public_key(crypto::EncodePublicKey(overlay_.peers->public_key()));
   o->set_fingerprint(crypto::Fingerprint(overlay_.peers->public_key()));
-  for (const auto& e : overlay_.sockets->LocalEndpoints()) o->add_listen(e.ToString());
-  auto tunnel_drops =
-      RunOnShard(*networks_.front().shard, [t = overlay_.tunnel] { return t->drops(); });
-  if (tunnel_drops)
-    FillDrops<transport::TunnelDrop>(*tunnel_drops, transport::TunnelDropName, o->mutable_drops());
+  std::array<std::uint64_t, transport::kTunnelDropCount> tunnel_drops{};
+  for (transport::Tunnel* t : overlay_.tunnels) {
+    for (const auto& e : t->sockets().LocalEndpoints()) o->add_listen(e.ToString());
+    if (auto drops = RunOnShard(t->loop(), [t] { return t->drops(); }))
+      for (std::size_t i = 0; i < drops->size(); ++i) tunnel_drops[i] += (*drops)[i];
+  }
+  FillDrops<transport::TunnelDrop>(tunnel_drops, transport::TunnelDropName, o->mutable_drops());
   FillDrops<transport::HandshakeDrop>(overlay_.peers->handshaker().drops(),
                                       transport::HandshakeDropName, o->mutable_drops());
 }

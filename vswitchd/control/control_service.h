@@ -39,11 +39,11 @@ struct NetworkHandle {
   std::optional<std::uint32_t> tap_port;
 };
 
-// The overlay, if the daemon runs one (all null otherwise). `tunnel` lives on the shard.
+// The overlay, if the daemon runs one (null and empty otherwise): a tunnel per datapath shard
+// that carries an encrypted network, each touched only on its own loop.
 struct OverlayHandle {
   transport::PeerManager* peers;
-  const transport::UdpSockets* sockets;
-  transport::Tunnel* tunnel;
+  std::vector<transport::Tunnel*> tunnels;
 };
 
 class ControlService {

@@ -1,6 +1,7 @@
 #include "vswitchd/daemon/daemon.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <grp.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <future>
 #include <memory>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
@@ -50,6 +52,7 @@ class ShardSink final : public vde::EndpointSink {
 
 struct Network {
   const NetworkOptions* options = nullptr;
+  datapath::Shard* shard = nullptr;
   std::unique_ptr<datapath::NetworkDatapath> datapath;  // created and destroyed on the shard
   std::unique_ptr<ShardSink> sink;
   std::unique_ptr<vde::VdeServer> vde;
@@ -113,12 +116,13 @@ class Daemon {
   void Run() { control_.run(); }
 
  private:
-  void StartNetwork(const NetworkOptions& o);
+  void StartShards();
+  void StartNetwork(const NetworkOptions& o, datapath::Shard& shard);
   void Shutdown();
 
   const DaemonOptions& options_;
   asio::io_context control_{1};
-  datapath::Shard shard_;
+  std::vector<std::unique_ptr<datapath::Shard>> shards_;
   std::unique_ptr<Overlay> overlay_;
   std::vector<std::unique_ptr<Network>> networks_;
   std::unique_ptr<control::ControlService> service_;
@@ -127,19 +131,35 @@ class Daemon {
   bool pidfile_written_ = false;
 };
 
-void Daemon::StartNetwork(const NetworkOptions& o) {
+// One datapath thread per CPU we may run on (or --threads), but no more than there are networks:
+// a network lives on one thread, so its frames keep their order without locks.
+void Daemon::StartShards() {
+  std::size_t threads = options_.threads;
+  if (threads == 0) {
+    cpu_set_t cpus;
+    threads = sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+  }
+  threads = std::clamp<std::size_t>(threads, 1, options_.networks.size());
+  for (std::size_t i = 0; i < threads; ++i) {
+    shards_.push_back(std::make_unique<datapath::Shard>());
+    shards_.back()->Start(("vdemesh-dp" + std::to_string(i)).c_str());
+  }
+}
+
+void Daemon::StartNetwork(const NetworkOptions& o, datapath::Shard& shard) {
   auto net = std::make_unique<Network>();
   net->options = &o;
+  net->shard = &shard;
   core::SwitchCore::Options core_options;
   core_options.numports = o.numports + 1;  // ports 1..numports, plus port 0 on explicit request
   core_options.max_frame = o.max_frame;
   core_options.fdb = {o.fdb_size, std::chrono::seconds(o.fdb_aging_seconds)};
-  transport::Tunnel* tunnel = o.network_key.empty() ? nullptr : overlay_->tunnel();
-  shard_.RunAndWait([&] {
-    net->datapath = std::make_unique<datapath::NetworkDatapath>(shard_.loop(), core_options,
-                                                                shard_.batch(), tunnel);
+  transport::Tunnel* tunnel = o.network_key.empty() ? nullptr : overlay_->TunnelOn(shard);
+  shard.RunAndWait([&] {
+    net->datapath = std::make_unique<datapath::NetworkDatapath>(shard.loop(), core_options,
+                                                                shard.batch(), tunnel);
   });
-  net->sink = std::make_unique<ShardSink>(shard_.loop(), net->datapath.get());
+  net->sink = std::make_unique<ShardSink>(shard.loop(), net->datapath.get());
   networks_.push_back(std::move(net));  // from here Shutdown() cleans it up
   Network& n = *networks_.back();
 
@@ -160,30 +180,35 @@ void Daemon::StartNetwork(const NetworkOptions& o) {
       throw std::runtime_error("--tap " + o.tap + ": no free port");
     }
     Logger("daemon")->debug("tap {}: UDP offload {}", o.tap, tap->udp_offload ? "on" : "off");
-    shard_.loop().Post([dp = n.datapath.get(), port = *n.tap_port, t = *tap] {
+    shard.loop().Post([dp = n.datapath.get(), port = *n.tap_port, t = *tap] {
       dp->AddTap(port, t.fd, t.udp_offload);
     });
   }
-  if (tunnel != nullptr) overlay_->AddNetwork(o, n.datapath.get());
-  Logger("daemon")->info("network {}: switch {} ({} ports{}{}{})", o.name, o.dir, o.numports,
-                         o.tap.empty() ? "" : ", tap ", o.tap,
-                         tunnel != nullptr ? ", encrypted overlay" : ", this host only");
+  if (tunnel != nullptr) overlay_->AddNetwork(o, n.datapath.get(), tunnel);
+  const auto thread = std::find_if(shards_.begin(), shards_.end(),
+                                   [&](const auto& s) { return s.get() == &shard; }) -
+                      shards_.begin();
+  Logger("daemon")->info("network {}: switch {} ({} ports{}{}{}), datapath thread {}", o.name,
+                         o.dir, o.numports, o.tap.empty() ? "" : ", tap ", o.tap,
+                         tunnel != nullptr ? ", encrypted overlay" : ", this host only", thread);
 }
 
 void Daemon::Start() {
-  shard_.Start("vdemesh-dp0");
+  StartShards();
   const bool any_key = std::any_of(options_.networks.begin(), options_.networks.end(),
                                    [](const auto& o) { return !o.network_key.empty(); });
-  if (any_key) overlay_ = std::make_unique<Overlay>(options_, shard_, control_);
-  for (const auto& o : options_.networks) StartNetwork(o);
+  if (any_key) overlay_ = std::make_unique<Overlay>(options_, control_);
+  for (std::size_t i = 0; i < options_.networks.size(); ++i)
+    StartNetwork(options_.networks[i], *shards_[i % shards_.size()]);
   if (overlay_) overlay_->Start();
 
   std::vector<control::NetworkHandle> handles;
   for (auto& n : networks_)
-    handles.push_back({n->options, n->vde.get(), n->datapath.get(), &shard_.loop(), n->tap_port});
+    handles.push_back(
+        {n->options, n->vde.get(), n->datapath.get(), &n->shard->loop(), n->tap_port});
   control::OverlayHandle overlay_handle{overlay_ ? &overlay_->peers() : nullptr,
-                                        overlay_ ? &overlay_->sockets() : nullptr,
-                                        overlay_ ? overlay_->tunnel() : nullptr};
+                                        overlay_ ? overlay_->tunnels()
+                                                 : std::vector<transport::Tunnel*>{}};
   service_ = std::make_unique<control::ControlService>(std::move(handles), overlay_handle,
                                                        std::chrono::steady_clock::now());
   auto server = control::ControlServer::Create(
@@ -212,20 +237,23 @@ void Daemon::Start() {
   Logger("daemon")->info("vswitchd {} ready, control socket {}", VDEMESH_VERSION, options_.control);
 }
 
-// Order matters: stop taking requests, unplug clients (removing their sockets), then destroy
-// the tunnel and the datapaths on their own thread, in one handler: the tunnel hands frames to
-// the datapaths and the datapaths send through it, so no packet may be handled in between
-// (a frame arriving there once reached a freed datapath). Then stop the thread.
+// Order matters: stop taking requests, unplug clients (removing their sockets), then on each
+// shard destroy its tunnel and its datapaths in one handler: the tunnel hands frames to the
+// datapaths and the datapaths send through it, so no packet may be handled in between (a frame
+// arriving there once reached a freed datapath). Then stop the threads.
 void Daemon::Shutdown() {
   control_server_.reset();
   for (auto& n : networks_) n->vde.reset();
   if (overlay_) overlay_->peers().Stop();
-  shard_.RunAndWait([this] {
-    if (overlay_) overlay_->DestroyTunnelOnShard();
-    for (auto& n : networks_) n->datapath.reset();
-  });
+  for (auto& shard : shards_) {
+    shard->RunAndWait([this, s = shard.get()] {
+      if (overlay_) overlay_->DestroyTunnelOn(*s);
+      for (auto& n : networks_)
+        if (n->shard == s) n->datapath.reset();
+    });
+  }
   overlay_.reset();
-  shard_.Stop();
+  for (auto& shard : shards_) shard->Stop();
   networks_.clear();
   if (pidfile_written_) unlink(options_.pidfile.c_str());
 }

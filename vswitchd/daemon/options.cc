@@ -113,6 +113,12 @@ const OptionSpec kOptions[] = {
        d.underlay_mtu = ParseNumber(v, 1280, 65535, 10, "underlay-mtu");
      },
      "MTU of the network between hosts (default 1500); TCP through the overlay is sized to fit"},
+    {"threads", 0, false, true,
+     [](const std::string& v, DaemonOptions& d, NetworkOptions&) {
+       d.threads = ParseNumber(v, 0, 64, 10, "threads");
+     },
+     "datapath threads (default 0: one per CPU, at most one per network); with an overlay, "
+     "thread K also listens on the listen port + K"},
     {"host-key", 0, false, true,
      [](const std::string& v, DaemonOptions& d, NetworkOptions&) { d.host_key = v; },
      "this host's private key (default /var/lib/vdemesh/host.key, created if absent)"},

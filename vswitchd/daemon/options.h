@@ -45,6 +45,9 @@ struct DaemonOptions {
   std::string listen = ":6655";  // [ADDR]:PORT of the overlay's UDP sockets
   std::string host_key = kDefaultHostKeyPath;
   std::uint32_t underlay_mtu = 1500;  // TCP MSS is clamped so segments fit it unfragmented
+  // Datapath threads; 0: one per CPU. Networks are spread over them, so no more are started
+  // than there are networks.
+  std::uint32_t threads = 0;
   bool help = false;
   bool version = false;
   std::vector<NetworkOptions> networks;

@@ -42,41 +42,70 @@ crypto::PrivateKey LoadOrCreateHostKey(const std::string& path) {
   return crypto::PrivateKey(key->span());
 }
 
-Overlay::Overlay(const DaemonOptions& options, datapath::Shard& shard,
-                 boost::asio::io_context& control)
-    : shard_(shard) {
-  const crypto::PrivateKey host_key = LoadOrCreateHostKey(options.host_key);
+Overlay::Overlay(const DaemonOptions& options, boost::asio::io_context& control)
+    : options_(options) {
   std::string err;
   const auto listen = transport::ParseHostPort(options.listen, transport::kDefaultPort, &err);
   if (!listen) throw std::runtime_error("--listen: " + err);
-  auto sockets = transport::UdpSockets::Open(*listen);
-  if (!sockets)
-    throw std::runtime_error("--listen " + options.listen + ": " + sockets.error().message());
-  sockets_ = std::move(*sockets);
-  shard_.RunAndWait([&] {
-    tunnel_ = std::make_unique<transport::Tunnel>(shard_.loop(), sockets_);
-    tunnel_->set_underlay_mtu(options.underlay_mtu);
-  });
-  peers_ = std::make_unique<transport::PeerManager>(control, shard_.loop(), tunnel_.get(), sockets_,
-                                                    host_key);
-  shard_.loop().Post([t = tunnel_.get(), pm = peers_.get()] { t->Start(pm); });
-  std::string where;
-  for (const auto& e : sockets_.LocalEndpoints()) where += " " + e.ToString();
-  Logger("tunnel")->info("overlay listening on{}, host {}", where,
-                         crypto::Fingerprint(peers_->public_key()));
+  listen_ = *listen;
+  peers_ = std::make_unique<transport::PeerManager>(control, LoadOrCreateHostKey(options.host_key));
 }
 
 Overlay::~Overlay() {
   peers_->Stop();
-  if (tunnel_) shard_.RunAndWait([this] { tunnel_.reset(); });
+  for (auto& lane : lanes_)
+    if (lane->tunnel) lane->shard->RunAndWait([&lane] { lane->tunnel.reset(); });
   peers_.reset();
 }
 
-void Overlay::AddNetwork(const NetworkOptions& o, transport::FrameSink* sink) {
+transport::Tunnel* Overlay::TunnelOn(datapath::Shard& shard) {
+  for (auto& lane : lanes_)
+    if (lane->shard == &shard) return lane->tunnel.get();
+  transport::HostPort at = listen_;
+  const std::string thread_note =
+      lanes_.empty() ? "" : " (datapath thread " + std::to_string(lanes_.size()) + ")";
+  if (at.port != 0) {  // port 0: every tunnel gets an ephemeral port of its own
+    const std::size_t port = listen_.port + lanes_.size();
+    if (port > 65535)
+      throw std::runtime_error("--listen " + options_.listen + thread_note + ": port " +
+                               std::to_string(port) + " is out of range");
+    at.port = static_cast<std::uint16_t>(port);
+  }
+  auto sockets = transport::UdpSockets::Open(at);
+  if (!sockets)
+    throw std::runtime_error("--listen " + options_.listen + thread_note + ": port " +
+                             std::to_string(at.port) + ": " + sockets.error().message());
+  auto lane = std::make_unique<Lane>(Lane{&shard, std::move(*sockets), nullptr});
+  shard.RunAndWait([&] {
+    lane->tunnel = std::make_unique<transport::Tunnel>(shard.loop(), lane->sockets);
+    lane->tunnel->set_underlay_mtu(options_.underlay_mtu);
+    lane->tunnel->Start(peers_.get());
+  });
+  std::string where;
+  for (const auto& e : lane->sockets.LocalEndpoints()) where += " " + e.ToString();
+  Logger("tunnel")->info("overlay listening on{}{}, host {}", where, thread_note,
+                         crypto::Fingerprint(peers_->public_key()));
+  lanes_.push_back(std::move(lane));
+  return lanes_.back()->tunnel.get();
+}
+
+void Overlay::DestroyTunnelOn(const datapath::Shard& shard) {
+  for (auto& lane : lanes_)
+    if (lane->shard == &shard) lane->tunnel.reset();
+}
+
+std::vector<transport::Tunnel*> Overlay::tunnels() const {
+  std::vector<transport::Tunnel*> out;
+  for (const auto& lane : lanes_) out.push_back(lane->tunnel.get());
+  return out;
+}
+
+void Overlay::AddNetwork(const NetworkOptions& o, transport::FrameSink* sink,
+                         transport::Tunnel* tunnel) {
   std::string err;
   auto key = crypto::ReadKeyFile(o.network_key, &err);
   if (!key) throw std::runtime_error("network " + o.name + ": --network-key: " + err);
-  transport::NetworkConfig config{o.name, std::move(*key), {}, {}, sink};
+  transport::NetworkConfig config{o.name, std::move(*key), {}, {}, sink, tunnel};
   for (const auto& text : o.allowed_peers) config.allowed.push_back(*crypto::DecodePublicKey(text));
   for (const auto& text : o.peers) {
     const auto hp = transport::ParseHostPort(text, transport::kDefaultPort, &err);
@@ -85,7 +114,7 @@ void Overlay::AddNetwork(const NetworkOptions& o, transport::FrameSink* sink) {
       throw std::runtime_error("network " + o.name + ": --peer " + text + ": " + err);
     // The first address the resolver offers that one of our sockets can reach.
     for (const auto& e : endpoints) {
-      if (sockets_.FdFor(e.family()) >= 0) {
+      if (tunnel->sockets().FdFor(e.family()) >= 0) {
         config.bootstrap.push_back(e);
         break;
       }

@@ -1,13 +1,20 @@
-// overlay.h: the daemon's encrypted overlay: UDP sockets, the shard's Tunnel, and the control
-// thread's PeerManager, set up from the options and torn down in the right order.
+// overlay.h: the daemon's encrypted overlay: a Tunnel with its own UDP sockets on each datapath
+// shard that carries an encrypted network, and the control thread's PeerManager, set up from
+// the options and torn down in the right order.
 //
-// Thread affinity: created and destroyed on the control thread; the Tunnel is created and
-// destroyed on the shard (through posted work), as everything that lives there.
+// Each shard's tunnel listens on a port of its own (the listen port, +1, +2...), and a
+// network's handshakes leave by its shard's socket, so peers send each network's packets
+// straight to the shard that serves it: the kernel steers, no thread hands packets to another,
+// and UDP GRO never merges two shards' datagrams (it merges by address and port).
+//
+// Thread affinity: created and destroyed on the control thread; each Tunnel is created and
+// destroyed on its shard (through posted work), as everything that lives there.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "transport/peer_manager.h"
 #include "transport/tunnel.h"
@@ -19,26 +26,33 @@ namespace vdemesh::daemon {
 
 class Overlay {
  public:
-  // Loads (or creates, mode 0600) the host key, opens the UDP sockets, starts the Tunnel on
-  // `shard` and the PeerManager on `control`. Throws std::runtime_error naming the option.
-  Overlay(const DaemonOptions& options, datapath::Shard& shard, boost::asio::io_context& control);
-  ~Overlay();  // the shard must still be running
+  // Loads (or creates, mode 0600) the host key and makes the PeerManager on `control`. Throws
+  // std::runtime_error naming the option.
+  Overlay(const DaemonOptions& options, boost::asio::io_context& control);
+  ~Overlay();  // the shards must still be running
 
-  // Joins network `o` (which has a network key); `sink` is its datapath on the shard.
-  void AddNetwork(const NetworkOptions& o, transport::FrameSink* sink);
+  // The tunnel on `shard`, made on first use with sockets on the next listen port.
+  transport::Tunnel* TunnelOn(datapath::Shard& shard);
+  // Joins network `o` (which has a network key); `sink` is its datapath on `tunnel`'s shard.
+  void AddNetwork(const NetworkOptions& o, transport::FrameSink* sink, transport::Tunnel* tunnel);
   void Start() { peers_->Start(); }
 
-  // On the shard, after peers().Stop(): no more packets in or out.
-  void DestroyTunnelOnShard() { tunnel_.reset(); }
+  // On `shard`, after peers().Stop(): no more packets in or out there.
+  void DestroyTunnelOn(const datapath::Shard& shard);
 
-  transport::Tunnel* tunnel() { return tunnel_.get(); }
+  std::vector<transport::Tunnel*> tunnels() const;
   transport::PeerManager& peers() { return *peers_; }
-  const transport::UdpSockets& sockets() const { return sockets_; }
 
  private:
-  datapath::Shard& shard_;
-  transport::UdpSockets sockets_;
-  std::unique_ptr<transport::Tunnel> tunnel_;  // lives on the shard
+  struct Lane {
+    datapath::Shard* shard;
+    transport::UdpSockets sockets;
+    std::unique_ptr<transport::Tunnel> tunnel;  // lives on the shard; refers to `sockets`
+  };
+
+  const DaemonOptions& options_;
+  transport::HostPort listen_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
   std::unique_ptr<transport::PeerManager> peers_;
 };
 
