@@ -496,12 +496,16 @@ Switch NetnsTest::StartSwitchInNamespace(const std::string& netns, const std::st
   sw.control = control;
   const std::string log_name = name + "-" + std::to_string(children_.size());
   sw.log = LogPath(log_name);
-  std::vector<std::string> argv = {VSWITCHD_BIN, "-s",          dir,    "--control",
-                                   control,      "--log-level", "debug"};
+  std::vector<std::string> argv = {VSWITCHD_BIN, "--control", control, "--log-level", "debug"};
+  if (!dir.empty()) argv.insert(argv.end(), {"-s", dir});
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   sw.pid = Spawn(argv, log_name, {.netns = netns});
   const bool ready = WaitUntil(
-      [&] { return !Running(sw.pid) || (CanConnect(dir + "/ctl") && CanConnect(control)); }, 10s);
+      [&] {
+        return !Running(sw.pid) ||
+               ((dir.empty() || CanConnect(dir + "/ctl")) && CanConnect(control));
+      },
+      10s);
   if (!ready || !Running(sw.pid))
     throw FixtureError("vswitchd did not come up on " + dir +
                        (netns.empty() ? "" : " in " + netns) + ":\n" + Tail(sw.log, 30));
@@ -599,7 +603,9 @@ control::Port NetnsTest::PortOf(pid_t client_pid) {
 
 // ---- overlay ----
 
-control::PeerList NetnsTest::Peers() {
+control::PeerList NetnsTest::Peers(const std::string& network) {
+  if (!network.empty())
+    return ParseJson<control::PeerList>(Ctl({"--json", "--network", network, "peers"}), "peers");
   return ParseJson<control::PeerList>(Ctl({"--json", "peers"}), "peers");
 }
 

@@ -148,7 +148,8 @@ class NetnsTest : public ::testing::Test {
                        const std::vector<std::string>& extra_args = {});
   // vswitchd inside namespace `netns` ("" for the root namespace), e.g. one host of an overlay
   // topology: its UDP sockets use that namespace's addresses, while its switch dir and control
-  // socket are paths that every namespace reaches. `name` names its log.
+  // socket are paths that every namespace reaches. `name` names its log. An empty `dir`: no
+  // -s, the networks come from a --config in `extra_args`.
   Switch StartSwitchInNamespace(const std::string& netns, const std::string& dir,
                                 const std::string& control, const std::string& name,
                                 const std::vector<std::string>& extra_args = {});
@@ -168,7 +169,7 @@ class NetnsTest : public ::testing::Test {
   std::optional<control::Port> FindPort(const control::PortList& ports, pid_t client_pid);
 
   // Overlay (several hosts on one machine, overlay_test.cc).
-  control::PeerList Peers();  // vswitchctl --json peers, like Ports()
+  control::PeerList Peers(const std::string& network = "");  // vswitchctl --json peers
   // A new file `name` in the temp dir, mode 0600, holding a fresh network key (vswitchctl
   // netkey); its path.
   std::string NewNetworkKeyFile(const std::string& name);

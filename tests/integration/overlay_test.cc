@@ -28,6 +28,8 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -908,6 +910,146 @@ TEST_F(OverlayTest, HostRefusedByAnAllowListShowsThePeerDownAndBacksOff) {
   EXPECT_EQ(seen_up, 0) << "C lists A up although A refuses it:\n" << OverlayState();
   // Retries 1 s doubling: about 4 more attempts in 10 s, not one every ~1.25 s.
   EXPECT_LE(Drops(StatusOf(a).overlay().drops(), "not_allowed"), 6u) << OverlayState();
+}
+
+// Datapath CPU ticks (utime + stime) of each thread of `pid` named vdemesh-dp*.
+std::map<std::string, long> DatapathTicks(pid_t pid) {
+  std::map<std::string, long> out;
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& t : std::filesystem::directory_iterator(task)) {
+    std::string comm = ReadFile(t.path().string() + "/comm");
+    comm.erase(comm.find_last_not_of('\n') + 1);
+    if (comm.rfind("vdemesh-dp", 0) != 0) continue;
+    const std::string stat = ReadFile(t.path().string() + "/stat");
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));  // fields from 3 (state) on
+    std::string f;
+    long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i) {
+      if (i == 14) utime = std::stol(f);
+      if (i == 15) stime = std::stol(f);
+    }
+    out[comm] = utime + stime;
+  }
+  return out;
+}
+
+// Two networks on two datapath threads per host: each thread's tunnel has a port of its own
+// (6655, 6656), peers learn the network's port from its handshake, traffic stays in its
+// network, and each network's bytes are carried by its own thread, both at once.
+TEST_F(OverlayTest, TwoNetworksRunOnTwoDatapathThreadsEachWithItsOwnPort) {
+  const std::string red_key = NewNetworkKeyFile("red.key");
+  const std::string blue_key = NewNetworkKeyFile("blue.key");
+  std::map<std::string, Switch> blue_switch;  // by host name; hosts_[i].sw is the red one
+  for (int i = 0; i < 2; ++i) {
+    Host& h = hosts_.emplace_back();
+    h.name = i == 0 ? "A" : "B";
+    h.ip = "10.98.0." + std::to_string(i + 1);
+    h.ns = UnderlayNode(h.ip);
+    std::string conf = "threads = 2\nhost-key = " + tmp() + "/host" + h.name + ".key\n";
+    for (const auto& [net, key] : {std::pair{"red", red_key}, std::pair{"blue", blue_key}}) {
+      conf += std::string("[network ") + net + "]\nsock = " + tmp() + "/" + net + h.name +
+              "\nnetwork-key = " + key + "\n" + (i == 1 ? "peer = 10.98.0.1\n" : "");
+    }
+    const std::string conf_path = tmp() + "/two" + h.name + ".conf";
+    std::ofstream(conf_path) << conf;
+    h.sw = StartSwitchInNamespace(h.ns, "", tmp() + "/ctl" + h.name + ".sock",
+                                  "vswitchd-h" + h.name, {"--config", conf_path});
+    h.sw.dir = tmp() + "/red" + h.name;
+    blue_switch[h.name] = h.sw;
+    blue_switch[h.name].dir = tmp() + "/blue" + h.name;
+    const control::Status s = StatusOf(h);
+    h.public_key = s.overlay().public_key();
+    std::vector<std::string> listen(s.overlay().listen().begin(), s.overlay().listen().end());
+    EXPECT_TRUE(std::count_if(listen.begin(), listen.end(),
+                              [](const std::string& l) { return l.ends_with(":6656"); }) >= 1)
+        << "the second thread's tunnel listens on the next port: " << ::testing::PrintToString(listen);
+  }
+  const Host& a = hosts_[0];
+  const Host& b = hosts_[1];
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const Host& h : hosts_) {
+          const control::Status status = StatusOf(h);
+          for (const auto& n : status.networks())
+            if (n.peers_up() != 1) return false;
+        }
+        return true;
+      },
+      kMeshTimeout, 200ms))
+      << StatusOf(a).DebugString() << StatusOf(b).DebugString();
+  // Each network reaches A at the port of the thread that serves it there (the log says which).
+  const std::string log = ReadFile(a.sw.log);
+  for (const std::string net : {"red", "blue"}) {
+    const auto at = log.find("network " + net + ": switch");
+    ASSERT_NE(at, std::string::npos) << log;
+    const std::string line = log.substr(at, log.find('\n', at) - at);
+    const std::string port = line.ends_with("datapath thread 1") ? "6656" : "6655";
+    UseControl(b.sw.control);
+    const control::PeerList peers = Peers(net);
+    ASSERT_EQ(peers.peers_size(), 1) << peers.DebugString();
+    EXPECT_EQ(peers.peers(0).endpoint(), a.ip + ":" + port) << line;
+  }
+
+  // Guests: red 1 (A) and 2 (B), blue 3 (A) and 4 (B), all in one IPv4 subnet.
+  Host blue_a = a, blue_b = b;
+  blue_a.sw = blue_switch["A"];
+  blue_b.sw = blue_switch["B"];
+  const Guest& red1 = AddGuestOn(a, 1);
+  const Guest& red2 = AddGuestOn(b, 2);
+  const Guest& blue3 = AddGuestOn(blue_a, 3);
+  const Guest& blue4 = AddGuestOn(blue_b, 4);
+  ExpectReachable(red1, red2);
+  ExpectReachable(blue3, blue4);
+  ExpectUnreachable(red1, blue4);
+  ExpectUnreachable(blue3, red2);
+
+  // 48 MiB each way at once, red 1 -> 2 and blue 3 -> 4, checked byte for byte.
+  const auto ticks_before = std::pair{DatapathTicks(a.sw.pid), DatapathTicks(b.sw.pid)};
+  ASSERT_EQ(ticks_before.first.size(), 2u) << "two datapath threads on A";
+  std::vector<pid_t> sinks;
+  std::vector<std::string> digests;
+  for (const Guest* to : {&red2, &blue4}) {
+    digests.push_back(tmp() + "/digest-" + to->ip);
+    sinks.push_back(Spawn(
+        {"python3", "-c",
+         "import socket,hashlib,sys\n"
+         "s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+         "s.bind((sys.argv[2],5303));s.listen(1);c,_=s.accept();h=hashlib.sha256();t=0\n"
+         "while True:\n d=c.recv(1<<20)\n if not d: break\n h.update(d);t+=len(d)\n"
+         "open(sys.argv[1],'w').write('%d %s'%(t,h.hexdigest()))\n",
+         digests.back(), to->ip},
+        "sink-" + to->ip, {.netns = to->ns}));
+    ASSERT_TRUE(Listening(to->ns, "-Hltn", 5303));
+  }
+  std::vector<pid_t> senders;
+  std::vector<std::string> sent;
+  for (const auto& [from, to] : {std::pair{&red1, &red2}, std::pair{&blue3, &blue4}}) {
+    sent.push_back(tmp() + "/sent-" + to->ip);
+    senders.push_back(Spawn(
+        {"python3", "-c",
+         "import socket,hashlib,sys\n"
+         "chunk=bytes(range(251))*4096;n=48*1024*1024;h=hashlib.sha256();"
+         "s=socket.create_connection((sys.argv[2],5303));sent=0\n"
+         "while sent<n:\n d=chunk[:min(len(chunk),n-sent)];s.sendall(d);h.update(d);sent+=len(d)\n"
+         "s.close();open(sys.argv[1],'w').write('%d %s'%(sent,h.hexdigest()))\n",
+         sent.back(), to->ip},
+        "send-" + to->ip, {.netns = from->ns}));
+  }
+  for (std::size_t i = 0; i < 2; ++i) {
+    ASSERT_EQ(WaitExit(senders[i], 90s), 0) << "stream " << i;
+    ASSERT_TRUE(WaitExit(sinks[i], 30s).has_value());
+    EXPECT_EQ(ReadFile(digests[i]), ReadFile(sent[i])) << "stream " << i << " changed on the way";
+  }
+  for (const auto& [host, before] : {std::pair{&a, ticks_before.first}, std::pair{&b, ticks_before.second}}) {
+    const auto after = DatapathTicks(host->sw.pid);
+    for (const auto& [thread, ticks] : after) {
+      const long used = ticks - (before.contains(thread) ? before.at(thread) : 0);
+      std::cout << "[threads] host " << host->name << " " << thread << ": " << used
+                << " ticks for its network's 48 MiB\n";
+      // Each thread carried one stream; a thread that stayed idle would mean one did both.
+      EXPECT_GE(used, 2) << host->name << " " << thread;
+    }
+  }
 }
 
 }  // namespace

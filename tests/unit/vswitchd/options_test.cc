@@ -144,6 +144,12 @@ TEST(ParseOptions, ExistingGroupIsAccepted) {
   EXPECT_EQ(Parse({"-s", "/tmp/x/lab", "-g", g->gr_name}).networks.at(0).group, g->gr_name);
 }
 
+TEST(ParseOptions, ThreadsDefaultToOnePerCpuAndTakeACount) {
+  EXPECT_EQ(Parse({"-s", "/tmp/x/lab"}).threads, 0u);
+  EXPECT_EQ(Parse({"-s", "/tmp/x/lab", "--threads", "4"}).threads, 4u);
+  EXPECT_EQ(Config("threads = 2\n[network a]\n[network b]\n").threads, 2u);
+}
+
 TEST(ParseOptions, DaemonGetsADefaultPidfile) {
   const DaemonOptions o = Parse({"-s", "/tmp/x/lab", "-d"});
   EXPECT_TRUE(o.daemonize);
@@ -178,6 +184,8 @@ TEST(ParseOptions, BadValuesThrowNamingTheOption) {
       {{"-s", "/tmp/x/lab", "--max-frame"}, "max-frame"},
       {{"-s", "/tmp/x/lab", "--group", "nosuchgroup_xyz"}, "group"},
       {{"-s", "/"}, "network"},
+      {{"-s", "/tmp/x/lab", "--threads", "65"}, "threads"},
+      {{"-s", "/tmp/x/lab", "--threads", "two"}, "threads"},
   };
   for (const auto& [args, name] : cases) {
     std::vector<const char*> argv{"vswitchd"};
