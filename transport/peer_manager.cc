@@ -3,10 +3,10 @@
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstring>
-#include <algorithm>
 #include <future>
 
 #include "common/log_budget.h"

@@ -1,8 +1,8 @@
 #include "vswitchd/daemon/daemon.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <grp.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,8 +15,8 @@
 #include <fstream>
 #include <future>
 #include <memory>
-#include <string>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "vswitchd/control/control_server.h"
@@ -206,9 +206,9 @@ void Daemon::Start() {
   for (auto& n : networks_)
     handles.push_back(
         {n->options, n->vde.get(), n->datapath.get(), &n->shard->loop(), n->tap_port});
-  control::OverlayHandle overlay_handle{overlay_ ? &overlay_->peers() : nullptr,
-                                        overlay_ ? overlay_->tunnels()
-                                                 : std::vector<transport::Tunnel*>{}};
+  control::OverlayHandle overlay_handle{
+      overlay_ ? &overlay_->peers() : nullptr,
+      overlay_ ? overlay_->tunnels() : std::vector<transport::Tunnel*>{}};
   service_ = std::make_unique<control::ControlService>(std::move(handles), overlay_handle,
                                                        std::chrono::steady_clock::now());
   auto server = control::ControlServer::Create(
