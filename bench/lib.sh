@@ -17,7 +17,7 @@ take_lock() {
   local other
   if ! (set -o noclobber && echo "$$" >"$bench_lock") 2>/dev/null; then
     other=$(cat "$bench_lock" 2>/dev/null || true)
-    if [[ $other =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$other/cmdline" 2>/dev/null | grep -Eq '(run|profile)\.sh'; then
+    if [[ $other =~ ^[0-9]+$ ]] && tr '\0' ' ' <"/proc/$other/cmdline" 2>/dev/null | grep -Eq '(run|profile|threads)\.sh'; then
       echo "bench: another bench run (pid $other) is running" >&2
       return 1
     fi
