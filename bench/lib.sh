@@ -116,6 +116,20 @@ check_alive() {
   done <"$sysdir/pids"
 }
 
+# stop_recorded PIDFILE...: stops the processes a run recorded ("PID ROLE NAME" lines) by PID:
+# TERM, up to 3 s to exit, then KILL. For cleanup after a system was cut short.
+stop_recorded() {
+  local f pid i
+  for f in "$@"; do
+    [[ -f $f ]] || continue
+    while read -r pid _; do kill -TERM "$pid" 2>/dev/null || true; done <"$f"
+    while read -r pid _; do
+      for ((i = 0; i < 30; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    done <"$f"
+  done
+}
+
 cpu_ticks() {  # cpu_ticks PID...: utime+stime summed, in clock ticks
   local pid stat total=0
   local -a f

@@ -100,15 +100,8 @@ namespaces=(bh1 bh2 bg1 bg2)
 # Stops, by PID, whatever a system left running (normally each system's own teardown has
 # done it already) and deletes the namespaces.
 cleanup() {
-  local status=$? f pid i
-  for f in "$tmp"/sys-*/pids; do
-    [[ -f $f ]] || continue
-    while read -r pid _; do kill -TERM "$pid" 2>/dev/null || true; done <"$f"
-    while read -r pid _; do
-      for ((i = 0; i < 30; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -KILL "$pid" 2>/dev/null || true
-    done <"$f"
-  done
+  local status=$?
+  stop_recorded "$tmp"/sys-*/pids
   for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   if [[ ${BENCH_KEEP_LOGS:-0} == 1 ]]; then
     echo "bench: logs kept in $tmp"

@@ -34,11 +34,8 @@ take_lock || exit 1
 tmp=$(mktemp -d /tmp/vdemesh-threads.XXXXXX)
 namespaces=(bh1 bh2 bg1 bg2 bg3 bg4)
 cleanup() {
-  local status=$? f pid
-  for f in "$tmp"/t*/pids; do  # a round cut short: its processes, by PID
-    [[ -f $f ]] || continue
-    while read -r pid _; do kill -KILL "$pid" 2>/dev/null || true; done <"$f"
-  done
+  local status=$?
+  stop_recorded "$tmp"/t*/pids  # a round cut short
   for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   rm -rf "$tmp"
   drop_lock

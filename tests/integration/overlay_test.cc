@@ -310,6 +310,35 @@ class OverlayTest : public NetnsTest {
   }
 
   // Whether a socket listens on `port` in `ns` within 10 s (`ss_flags`: -Hltn TCP, -Hlun UDP).
+  // A TCP sink in `ns` on ip:port: one connection, then "BYTES SHA256" of what it read in
+  // `digest_file`. Wait for it with Listening().
+  pid_t StartDigestSink(const std::string& ns, const std::string& ip, int port,
+                        const std::string& digest_file) {
+    return Spawn({"python3", "-c",
+                  "import socket,hashlib,sys\n"
+                  "s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+                  "s.bind((sys.argv[2],int(sys.argv[3])));s.listen(1);c,_=s.accept()\n"
+                  "h=hashlib.sha256();t=0\n"
+                  "while True:\n d=c.recv(1<<20)\n if not d: break\n h.update(d);t+=len(d)\n"
+                  "open(sys.argv[1],'w').write('%d %s'%(t,h.hexdigest()))\n",
+                  digest_file, ip, std::to_string(port)},
+                 "tcp-sink-" + ip, {.netns = ns});
+  }
+  // Sends `mib` MiB of a repeating 251-byte pattern from `ns` to ip:port, then writes
+  // "BYTES SHA256" of what it sent in `digest_file`.
+  pid_t StartDigestSender(const std::string& ns, const std::string& ip, int port, int mib,
+                          const std::string& digest_file) {
+    return Spawn(
+        {"python3", "-c",
+         "import socket,hashlib,sys\n"
+         "chunk=bytes(range(251))*4096;n=int(sys.argv[4])*1024*1024;h=hashlib.sha256()\n"
+         "s=socket.create_connection((sys.argv[2],int(sys.argv[3])));sent=0\n"
+         "while sent<n:\n d=chunk[:min(len(chunk),n-sent)];s.sendall(d);h.update(d);sent+=len(d)\n"
+         "s.close();open(sys.argv[1],'w').write('%d %s'%(sent,h.hexdigest()))\n",
+         digest_file, ip, std::to_string(port), std::to_string(mib)},
+        "tcp-send-" + ip, {.netns = ns});
+  }
+
   bool Listening(const std::string& ns, const std::string& ss_flags, int port) {
     const std::string sport = ":" + std::to_string(port);
     const auto listening = [&] {
@@ -1006,34 +1035,16 @@ TEST_F(OverlayTest, TwoNetworksRunOnTwoDatapathThreadsEachWithItsOwnPort) {
   // 48 MiB each way at once, red 1 -> 2 and blue 3 -> 4, checked byte for byte.
   const auto ticks_before = std::pair{DatapathTicks(a.sw.pid), DatapathTicks(b.sw.pid)};
   ASSERT_EQ(ticks_before.first.size(), 2u) << "two datapath threads on A";
-  std::vector<pid_t> sinks;
-  std::vector<std::string> digests;
-  for (const Guest* to : {&red2, &blue4}) {
+  std::vector<pid_t> sinks, senders;
+  std::vector<std::string> digests, sent;
+  for (const auto& [from, to] : {std::pair{&red1, &red2}, std::pair{&blue3, &blue4}}) {
     digests.push_back(tmp() + "/digest-" + to->ip);
-    sinks.push_back(Spawn(
-        {"python3", "-c",
-         "import socket,hashlib,sys\n"
-         "s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
-         "s.bind((sys.argv[2],5303));s.listen(1);c,_=s.accept();h=hashlib.sha256();t=0\n"
-         "while True:\n d=c.recv(1<<20)\n if not d: break\n h.update(d);t+=len(d)\n"
-         "open(sys.argv[1],'w').write('%d %s'%(t,h.hexdigest()))\n",
-         digests.back(), to->ip},
-        "sink-" + to->ip, {.netns = to->ns}));
+    sinks.push_back(StartDigestSink(to->ns, to->ip, 5303, digests.back()));
     ASSERT_TRUE(Listening(to->ns, "-Hltn", 5303));
   }
-  std::vector<pid_t> senders;
-  std::vector<std::string> sent;
   for (const auto& [from, to] : {std::pair{&red1, &red2}, std::pair{&blue3, &blue4}}) {
     sent.push_back(tmp() + "/sent-" + to->ip);
-    senders.push_back(Spawn(
-        {"python3", "-c",
-         "import socket,hashlib,sys\n"
-         "chunk=bytes(range(251))*4096;n=48*1024*1024;h=hashlib.sha256();"
-         "s=socket.create_connection((sys.argv[2],5303));sent=0\n"
-         "while sent<n:\n d=chunk[:min(len(chunk),n-sent)];s.sendall(d);h.update(d);sent+=len(d)\n"
-         "s.close();open(sys.argv[1],'w').write('%d %s'%(sent,h.hexdigest()))\n",
-         sent.back(), to->ip},
-        "send-" + to->ip, {.netns = from->ns}));
+    senders.push_back(StartDigestSender(from->ns, to->ip, 5303, 48, sent.back()));
   }
   for (std::size_t i = 0; i < 2; ++i) {
     ASSERT_EQ(WaitExit(senders[i], 90s), 0) << "stream " << i;
@@ -1082,29 +1093,13 @@ TEST_F(OverlayTest, TapPortsCarryTcpAndUdpIntactThroughTheOffloadPaths) {
   ASSERT_EQ(p.received, 3) << p.out;
 
   // Receiver: sha256 of everything read. Sender: 32 MiB of a repeating 251-byte pattern.
-  const std::string out = tmp() + "/tcp-digest";
-  const pid_t server = Spawn(
-      {"python3", "-c",
-       "import socket,hashlib,sys\n"
-       "s=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
-       "s.bind(('10.96.0.2',5301));s.listen(1);c,_=s.accept();h=hashlib.sha256();t=0\n"
-       "while True:\n d=c.recv(1<<20)\n if not d: break\n h.update(d);t+=len(d)\n"
-       "open(sys.argv[1],'w').write('%d %s'%(t,h.hexdigest()))\n",
-       out},
-      "tcp-sink", {.netns = ns[1]});
+  const std::string out = tmp() + "/tcp-digest", sent_digest = tmp() + "/tcp-sent";
+  const pid_t server = StartDigestSink(ns[1], "10.96.0.2", 5301, out);
   ASSERT_TRUE(Listening(ns[1], "-Hltn", 5301));
-  const CommandResult send = InNamespace(
-      ns[0],
-      {"python3", "-c",
-       "import socket,hashlib\n"
-       "chunk=bytes(range(251))*4096;n=32*1024*1024;h=hashlib.sha256();s=socket.create_connection(("
-       "'10.96.0.2',5301));sent=0\n"
-       "while sent<n:\n d=chunk[:min(len(chunk),n-sent)];s.sendall(d);h.update(d);sent+=len(d)\n"
-       "s.close();print('%d %s'%(sent,h.hexdigest()))\n"},
-      60s);
-  ASSERT_TRUE(send.ok()) << send;
-  ASSERT_TRUE(WaitExit(server, 30s).has_value()) << Tail(LogPath("tcp-sink"), 10);
-  EXPECT_EQ(ReadFile(out), send.out.substr(0, send.out.find('\n')))
+  const pid_t sender = StartDigestSender(ns[0], "10.96.0.2", 5301, 32, sent_digest);
+  ASSERT_EQ(WaitExit(sender, 60s), 0) << Tail(LogPath("tcp-send-10.96.0.2"), 10);
+  ASSERT_TRUE(WaitExit(server, 30s).has_value()) << Tail(LogPath("tcp-sink-10.96.0.2"), 10);
+  EXPECT_EQ(ReadFile(out), ReadFile(sent_digest))
       << "sender and receiver saw different bytes";
 
   // UDP: bursts of small datagrams (coalesced into UDP GSO writes to B's TAP where the kernel

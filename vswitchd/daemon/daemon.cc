@@ -117,7 +117,7 @@ class Daemon {
 
  private:
   void StartShards();
-  void StartNetwork(const NetworkOptions& o, datapath::Shard& shard);
+  void StartNetwork(const NetworkOptions& o, std::size_t thread);
   void Shutdown();
 
   const DaemonOptions& options_;
@@ -146,7 +146,8 @@ void Daemon::StartShards() {
   }
 }
 
-void Daemon::StartNetwork(const NetworkOptions& o, datapath::Shard& shard) {
+void Daemon::StartNetwork(const NetworkOptions& o, std::size_t thread) {
+  datapath::Shard& shard = *shards_[thread];
   auto net = std::make_unique<Network>();
   net->options = &o;
   net->shard = &shard;
@@ -185,9 +186,6 @@ void Daemon::StartNetwork(const NetworkOptions& o, datapath::Shard& shard) {
     });
   }
   if (tunnel != nullptr) overlay_->AddNetwork(o, n.datapath.get(), tunnel);
-  const auto thread = std::find_if(shards_.begin(), shards_.end(),
-                                   [&](const auto& s) { return s.get() == &shard; }) -
-                      shards_.begin();
   Logger("daemon")->info("network {}: switch {} ({} ports{}{}{}), datapath thread {}", o.name,
                          o.dir, o.numports, o.tap.empty() ? "" : ", tap ", o.tap,
                          tunnel != nullptr ? ", encrypted overlay" : ", this host only", thread);
@@ -199,7 +197,7 @@ void Daemon::Start() {
                                    [](const auto& o) { return !o.network_key.empty(); });
   if (any_key) overlay_ = std::make_unique<Overlay>(options_, control_);
   for (std::size_t i = 0; i < options_.networks.size(); ++i)
-    StartNetwork(options_.networks[i], *shards_[i % shards_.size()]);
+    StartNetwork(options_.networks[i], i % shards_.size());
   if (overlay_) overlay_->Start();
 
   std::vector<control::NetworkHandle> handles;
