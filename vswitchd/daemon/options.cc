@@ -118,7 +118,7 @@ const OptionSpec kOptions[] = {
        d.threads = ParseNumber(v, 0, 64, 10, "threads");
      },
      "datapath threads (default 0: one per CPU, at most one per network); with an overlay, "
-     "thread K also listens on the listen port + K"},
+     "each further thread with an encrypted network listens on the next port"},
     {"host-key", 0, false, true,
      [](const std::string& v, DaemonOptions& d, NetworkOptions&) { d.host_key = v; },
      "this host's private key (default /var/lib/vdemesh/host.key, created if absent)"},
