@@ -33,8 +33,9 @@ drop_lock() {
 
 # Polls "$@" every 0.1 s for at most $start_timeout seconds.
 wait_for() {
-  local i
-  for ((i = 0; i < start_timeout * 10; i++)); do
+  # Bounded by the clock, not by a count of tries: one try (a ping -W 1) may itself take a second.
+  local deadline=$((SECONDS + start_timeout))
+  while ((SECONDS < deadline)); do
     "$@" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
@@ -206,6 +207,8 @@ udp_url() {  # udp_url N: host N's end of the vde_plug udp:// cable (libvdeplug_
   echo "udp://10.94.0.$1:7000->10.94.0.$((3 - $1)):7000"
 }
 
+# A vde_plug udp:// end exits when a datagram it sent comes back as ICMP port unreachable, so
+# both ends run before any guest interface is up (an interface sends IPv6 frames at once).
 sys_vde_switch_udp() {
   local n
   need vde_switch vde_plug
@@ -213,19 +216,19 @@ sys_vde_switch_udp() {
     start_stdin_open daemon "vde_switch$n" "bh$n" vde_switch -s "$sysdir/sw$n"
     wait_for test -S "$sysdir/sw$n/ctl"
     start daemon "cable$n" "bh$n" vde_plug "vde://$sysdir/sw$n" "$(udp_url "$n")"
+  done
+  for n in 1 2; do
     start guest "guest$n" "bg$n" vde_plug "vde://$sysdir/sw$n" tap://tap0
     wait_for ip -n "bg$n" link show tap0
-    guest_addr "$n" tap0
   done
+  for n in 1 2; do guest_addr "$n" tap0; done
 }
 
 sys_vde_plug_udp() {
   local n
   need vde_plug
-  for n in 1 2; do
-    start daemon "plug$n" "bh$n" vde_plug tap://tap0 "$(udp_url "$n")"
-    move_tap "$n" tap0
-  done
+  for n in 1 2; do start daemon "plug$n" "bh$n" vde_plug tap://tap0 "$(udp_url "$n")"; done
+  for n in 1 2; do move_tap "$n" tap0; done
 }
 
 sys_tinc() {
