@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libsodium-dev libssl-dev libprotobuf-dev protobuf-compiler libspdlog-dev libfmt-dev
+  liburing-dev
   libvdeplug-dev vdeplug vde2
   libgtest-dev googletest
   iproute2 iputils-ping iperf3 tcpdump procps kmod

@@ -181,6 +181,8 @@ void Daemon::StartNetwork(const NetworkOptions& o, std::size_t thread) {
       throw std::runtime_error("--tap " + o.tap + ": no free port");
     }
     Logger("daemon")->debug("tap {}: UDP offload {}", o.tap, tap->udp_offload ? "on" : "off");
+    if (!datapath::TapReader::IoUringAvailable())
+      Logger("daemon")->info("tap {}: io_uring is not available, one read() per frame", o.tap);
     shard.loop().Post([dp = n.datapath.get(), port = *n.tap_port, t = *tap] {
       dp->AddTap(port, t.fd, t.udp_offload);
     });

@@ -23,6 +23,7 @@
 #include "vswitchd/core/gso_coalescer.h"
 #include "vswitchd/core/switch_core.h"
 #include "vswitchd/core/tso.h"
+#include "vswitchd/datapath/tap_reader.h"
 #include "vswitchd/datapath/tx_queue.h"
 
 namespace vdemesh::datapath {
@@ -151,16 +152,13 @@ struct NetworkDatapath::Endpoint final : Watched<Endpoint> {
 };
 
 // A TAP port. Reads hold a virtio_net_hdr and up to a 64 KiB TSO super-frame, so they land in
-// a buffer of their own and are cut into the shard's batch (tso.h); UDP GSO reads too.
+// buffers of their own (tap_reader.h) and are cut into the shard's batch (tso.h); UDP GSO
+// reads too.
 struct NetworkDatapath::Tap final : Watched<Tap> {
-  static constexpr std::size_t kReadBytes = core::VnetHeader::kBytes + 65536 + 14;
   Tap(NetworkDatapath& d, std::uint32_t p, int f, bool udp_offload)
-      : Watched(d, f),
-        port(p),
-        rx(std::make_unique<std::uint8_t[]>(kReadBytes)),
-        coalescer(udp_offload) {}
+      : Watched(d, f), port(p), reader(f), coalescer(udp_offload) {}
   std::uint32_t port;
-  std::unique_ptr<std::uint8_t[]> rx;
+  TapReader reader;
   core::GsoCoalescer coalescer;  // segments for this TAP, written as one GSO frame
   bool dirty = false;            // the coalescer holds a run to write at the end of the batch
 };

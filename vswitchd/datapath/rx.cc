@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -10,6 +11,11 @@
 #include "vswitchd/datapath/network_datapath.h"
 
 namespace vdemesh::datapath {
+
+static_assert(TapReader::kReadBytes == core::VnetHeader::kBytes + 65536 + 14);
+
+// Reads of this size or less on average are batched (Drain(Tap&)): ordinary frames, not TSO.
+constexpr std::size_t kSmallRead = 2048;
 
 using core::Forwarding;
 
@@ -24,22 +30,30 @@ void NetworkDatapath::Drain(Endpoint& ep) noexcept {
 }
 
 void NetworkDatapath::Drain(Tap& tap) noexcept {
-  const int fd = tap.fd;
   // The budget counts batches, not reads: one read of a TSO super-frame fills most of a batch.
   const std::uint64_t first_batch = batches_;
   std::size_t n = 0;
+  // The first read of a wake-up is alone and goes out before we look for more: at low rates
+  // that look finds nothing, and a ping should not wait for it. Then small frames are read in
+  // growing batches (tap_reader.h), 4, then 16 at a time, until one comes back short: the queue
+  // is empty. TSO super-frames are read one at a time: a system call per 64 KiB costs nothing,
+  // and each is cut and sealed while it is still in the cache.
+  std::size_t want = 1;
   for (std::size_t reads = 0;
-       reads < kRxBudget * transport::kBatchSize && batches_ - first_batch < kRxBudget; ++reads) {
-    const ssize_t len = read(fd, tap.rx.get(), Tap::kReadBytes);
-    if (len < 0) break;
-    n = AddTapRead(tap, {tap.rx.get(), static_cast<std::size_t>(len)}, n);
-    // The first read of a wake-up goes out before we look for more: at low rates that look is
-    // a read() that fails, and a ping should not wait for it. Under load it costs one more
-    // send per wake-up, of the hundreds of frames a wake-up then carries.
+       reads < kRxBudget * transport::kBatchSize && batches_ - first_batch < kRxBudget;) {
+    const auto frames = tap.reader.Read(want);
+    std::size_t bytes = 0;
+    for (const auto frame : frames) {
+      n = AddTapRead(tap, frame, n);
+      bytes += frame.size();
+    }
     if (reads == 0 && n > 0) {
       ProcessBatch(tap.port, n);
       n = 0;
     }
+    reads += frames.size();
+    if (frames.size() < want) break;
+    want = bytes > want * kSmallRead ? 1 : std::min(want * 4, TapReader::kMaxBatch);
   }
   if (n > 0) ProcessBatch(tap.port, n);
 }
