@@ -93,6 +93,7 @@ start() {
 start_stdin_open() {
   local role=$1 name=$2 ns=$3 fifo=$sysdir/$2.stdin
   shift 3
+  rm -f "$fifo"  # the system's directory is kept from round to round
   mkfifo "$fifo"
   exec {keep_fd}<>"$fifo"  # held open until the subshell ends
   ip netns exec "$ns" "$@" <"$fifo" >"$sysdir/$name.log" 2>&1 &
