@@ -38,7 +38,7 @@
 #   TCP    iperf3 single TCP stream guest 1 -> guest 2, BENCH_SECONDS (default 5), Mbit/s received
 #   UDP64  iperf3 -u -b 0 -l 64 (64-byte UDP payload, unlimited offered rate) for BENCH_SECONDS:
 #          packets the receiver got per second, kpps
-#   ping   BENCH_PING_COUNT (50) pings every BENCH_PING_INTERVAL (0.01) s: median RTT, ms
+#   ping   BENCH_PING_COUNT (200) pings every BENCH_PING_INTERVAL (0.01) s: median RTT, ms
 #   CPU    utime+stime (/proc/PID/stat) of the system's host-side processes (vswitchd,
 #          vde_switch, the vde_plug cables, tincd) over the TCP run, divided by the GB (1e9
 #          bytes) received: CPU-s/GB. The guests' own vde_plug (QEMU's part) is reported apart.
@@ -68,7 +68,7 @@ all_systems=(veth vxlan vde_switch+udp vde_plug+udp tinc vdemesh-tap vdemesh-vde
 read -ra systems <<<"${BENCH_SYSTEMS:-${all_systems[*]}}"
 repeat=${BENCH_REPEAT:-3}
 seconds=${BENCH_SECONDS:-5}
-ping_count=${BENCH_PING_COUNT:-50}
+ping_count=${BENCH_PING_COUNT:-200}
 ping_interval=${BENCH_PING_INTERVAL:-0.01}
 start_timeout=${BENCH_START_TIMEOUT:-30}
 build=${BUILD_DIR:-build}
