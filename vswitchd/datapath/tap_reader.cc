@@ -55,7 +55,7 @@ std::size_t TapReader::ReadBatched(std::size_t want) noexcept {
     sqe->user_data = i;
   }
   std::array<int, kMaxBatch> result;
-  result.fill(0);
+  result.fill(-EAGAIN);
   // Each read completes within the submission (RWF_NOWAIT). Every read is reaped
   // before returning all the same, so that no buffer is written behind our back.
   std::size_t pending = want;
@@ -72,9 +72,12 @@ std::size_t TapReader::ReadBatched(std::size_t want) noexcept {
     const int err = io_uring_submit_and_wait(&ring_, 1);  // submits what is left, waits for one
     if (err < 0 && err != -EINTR) break;
   }
-  // A kernel whose TAP does not take RWF_NOWAIT, or a ring that misbehaves: read() from now on.
-  if (pending > 0 || std::find(result.begin(), result.end(), -EOPNOTSUPP) != result.end())
-    ring_ok_ = false;
+  // Anything but a frame or EAGAIN (a kernel whose TAP does not take RWF_NOWAIT: EOPNOTSUPP;
+  // one without IORING_OP_READ: EINVAL), or a ring that misbehaves: read() from now on, which
+  // meets a real error of the TAP the same way.
+  const bool odd = std::any_of(result.begin(), result.begin() + want,
+                               [](int r) { return r < 0 && r != -EAGAIN; });
+  if (pending > 0 || odd) ring_ok_ = false;
   // The reads ran one after the other in submission order, so the frames are in queue order;
   // a read that found the queue empty may be followed by one that found a newer frame.
   std::size_t n = 0;
