@@ -159,7 +159,14 @@ std::string FormatOverlay(const control::Overlay& o) {
 std::string FormatNetwork(const control::NetworkStatus& n) {
   std::string out;
   Appendf(&out, "network: %s\n  switch dir: %s\n", OrDash(n.name()), OrDash(n.switch_dir()));
-  if (!n.tap().empty()) Appendf(&out, "  tap: %s\n", n.tap().c_str());
+  if (!n.tap().empty()) {
+    Appendf(&out, "  tap: %s", n.tap().c_str());
+    if (!n.tap_reads().empty())
+      Appendf(&out, " (reads: %s)",
+              n.tap_reads() == "io_uring" ? "io_uring batches" : "one read() a frame");
+    out += "\n";
+  }
+  Appendf(&out, "  datapath thread: %u\n", n.datapath_thread());
   Appendf(&out, "  ports: %u of %u in use\n", n.ports_in_use(), n.numports());
   Appendf(&out, "  fdb: %llu of %llu entries, aging %s\n", Ull(n.fdb_entries()),
           Ull(n.fdb_max_entries()), Duration(n.fdb_aging_seconds()).c_str());

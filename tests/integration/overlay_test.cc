@@ -992,6 +992,10 @@ TEST_F(OverlayTest, TwoNetworksRunOnTwoDatapathThreadsEachWithItsOwnPort) {
     EXPECT_TRUE(std::count_if(listen.begin(), listen.end(),
                               [](const std::string& l) { return l.ends_with(":6656"); }) >= 1)
         << "the second thread's tunnel listens on the next port: " << ::testing::PrintToString(listen);
+    ASSERT_EQ(s.networks_size(), 2) << s.DebugString();
+    EXPECT_NE(s.networks(0).datapath_thread(), s.networks(1).datapath_thread())
+        << "each network has a thread of its own: " << s.DebugString();
+    EXPECT_LT(std::max(s.networks(0).datapath_thread(), s.networks(1).datapath_thread()), 2u);
   }
   const Host& a = hosts_[0];
   const Host& b = hosts_[1];

@@ -52,6 +52,12 @@ TEST_F(PortKinds, TapPortCarriesFramesBetweenTheHostInterfaceAndAVdeGuest) {
   const control::FdbList fdb = Fdb();
   for (const auto& e : fdb.entries()) learned |= e.mac() == tap_mac;
   EXPECT_TRUE(learned) << "the TAP's MAC " << tap_mac << " is not in the fdb";
+  // The status says how the TAP is read: io_uring batches, or read() where io_uring is missing.
+  const control::Status status = Status();
+  ASSERT_EQ(status.networks_size(), 1);
+  const std::string reads = status.networks(0).tap_reads();
+  EXPECT_TRUE(reads == "io_uring" || reads == "read") << status.DebugString();
+  EXPECT_EQ(status.networks(0).datapath_thread(), 0u);
 }
 
 TEST_F(PortKinds, RequestedPortNumberIsHonouredAndSharedByTheSameUsersClients) {

@@ -136,6 +136,8 @@ Response ControlService::Status() {
     FillDrops<core::SwitchDrop>(snap->switch_drops, core::SwitchDropName, n->mutable_drops(),
                                 /*with_zeros=*/true);
     n->set_overlay(!o.network_key.empty());
+    n->set_datapath_thread(net.thread);
+    if (snap->tap) n->set_tap_reads(snap->tap_batched ? "io_uring" : "read");
     if (overlay_.peers != nullptr && n->overlay()) {
       for (const auto& p : overlay_.peers->Peers(o.name)) {
         n->set_peers_total(n->peers_total() + 1);

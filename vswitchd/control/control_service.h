@@ -36,6 +36,7 @@ struct NetworkHandle {
   vde::VdeServer* vde;
   datapath::NetworkDatapath* datapath;  // only touched on `shard`
   EventLoop* shard;
+  std::uint32_t thread;  // K of vdemesh-dpK, the thread of `shard`
   std::optional<std::uint32_t> tap_port;
 };
 

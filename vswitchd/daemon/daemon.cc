@@ -53,6 +53,7 @@ class ShardSink final : public vde::EndpointSink {
 struct Network {
   const NetworkOptions* options = nullptr;
   datapath::Shard* shard = nullptr;
+  std::uint32_t thread = 0;  // index of `shard`
   std::unique_ptr<datapath::NetworkDatapath> datapath;  // created and destroyed on the shard
   std::unique_ptr<ShardSink> sink;
   std::unique_ptr<vde::VdeServer> vde;
@@ -151,6 +152,7 @@ void Daemon::StartNetwork(const NetworkOptions& o, std::size_t thread) {
   auto net = std::make_unique<Network>();
   net->options = &o;
   net->shard = &shard;
+  net->thread = static_cast<std::uint32_t>(thread);
   core::SwitchCore::Options core_options;
   core_options.numports = o.numports + 1;  // ports 1..numports, plus port 0 on explicit request
   core_options.max_frame = o.max_frame;
@@ -205,7 +207,7 @@ void Daemon::Start() {
   std::vector<control::NetworkHandle> handles;
   for (auto& n : networks_)
     handles.push_back(
-        {n->options, n->vde.get(), n->datapath.get(), &n->shard->loop(), n->tap_port});
+        {n->options, n->vde.get(), n->datapath.get(), &n->shard->loop(), n->thread, n->tap_port});
   control::OverlayHandle overlay_handle{
       overlay_ ? &overlay_->peers() : nullptr,
       overlay_ ? overlay_->tunnels() : std::vector<transport::Tunnel*>{}};

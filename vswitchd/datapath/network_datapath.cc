@@ -91,6 +91,11 @@ Snapshot NetworkDatapath::TakeSnapshot(bool with_fdb) const {
   if (with_fdb) core_.fdb().ForEach(now, [&](const auto& e) { s.fdb.push_back(e); });
   s.fdb_entries = core_.fdb().size();
   s.switch_drops = core_.switch_drops();
+  for (const PortIo& io : ports_) {
+    if (!io.tap) continue;
+    s.tap = true;
+    s.tap_batched = io.tap->reader.batched();
+  }
   return s;
 }
 

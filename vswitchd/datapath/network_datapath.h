@@ -44,6 +44,8 @@ struct Snapshot {
   std::vector<core::MacTable::Entry> fdb;
   std::array<std::uint64_t, core::kSwitchDropCount> switch_drops{};
   std::size_t fdb_entries = 0;
+  bool tap = false;          // has a TAP port
+  bool tap_batched = false;  // ... whose reads go through io_uring (tap_reader.h)
 };
 
 class NetworkDatapath final : public transport::FrameSink {
