@@ -1,5 +1,6 @@
 #include "common/event_loop.h"
 
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -97,6 +98,11 @@ void EventLoop::Run() {
     }
     turn_next_ = turn_end_ = 0;
     if (!go_on) return;
+    if (yield_) {
+      yield_ = false;
+      ++yields_;
+      sched_yield();
+    }
   }
 }
 

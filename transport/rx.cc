@@ -15,6 +15,7 @@ void Tunnel::Drain(int fd) noexcept {
     ProcessBatch(static_cast<std::size_t>(n));
     if (static_cast<std::size_t>(n) < GroBatch::kEntries) return;
   }
+  loop_.YieldAfterTurn();  // the budget ran out before the socket's queue did
 }
 
 void Tunnel::ProcessBatch(std::size_t n) noexcept {

@@ -27,6 +27,7 @@ void NetworkDatapath::Drain(Endpoint& ep) noexcept {
     ProcessBatch(ep.port, static_cast<std::size_t>(n));
     if (static_cast<std::size_t>(n) < transport::kBatchSize) return;
   }
+  loop_.YieldAfterTurn();  // the budget ran out before the client's queue did
 }
 
 void NetworkDatapath::Drain(Tap& tap) noexcept {
@@ -41,6 +42,7 @@ void NetworkDatapath::Drain(Tap& tap) noexcept {
   // at a time: a system call per 64 KiB costs nothing, and each is cut and sealed while it is
   // still in the cache.
   std::size_t want = 1;
+  bool drained = false;
   for (std::size_t reads = 0;
        reads < kRxBudget * transport::kBatchSize && batches_ - first_batch < kRxBudget;) {
     const auto frames = tap.reader.Read(want);
@@ -54,11 +56,15 @@ void NetworkDatapath::Drain(Tap& tap) noexcept {
       n = 0;
     }
     reads += frames.size();
-    if (frames.size() < want) break;
+    if (frames.size() < want) {
+      drained = true;
+      break;
+    }
     const bool first_look = reads == frames.size();  // 1 frame so far: the next call looks
     want = bytes > want * kSmallRead || first_look ? 1 : std::min(want * 4, TapReader::kMaxBatch);
   }
   if (n > 0) ProcessBatch(tap.port, n);
+  if (!drained) loop_.YieldAfterTurn();  // a guest sending faster than we carry
 }
 
 std::size_t NetworkDatapath::AddTapRead(Tap& tap, std::span<std::uint8_t> read,

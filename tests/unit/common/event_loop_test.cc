@@ -149,6 +149,41 @@ TEST(EventLoop, UnwatchDuringATurnDropsThatFdsPendingEvent) {
   }
 }
 
+// A handler that stays readable (a pipe it never drains) and asks for a yield, twice, in each of
+// its first `asking` calls, as a budgeted drain does when its input outruns it.
+struct BudgetedReader final : EventLoop::Readable {
+  void OnReadable() noexcept override {
+    if (++calls <= asking) {
+      loop->YieldAfterTurn();
+      loop->YieldAfterTurn();
+    }
+    if (calls == stop_after) loop->Unwatch(fd, this);
+  }
+  EventLoop* loop = nullptr;
+  int fd = -1, asking = 0, stop_after = 0;
+  std::atomic<int> calls{0};
+};
+
+TEST(EventLoop, ATurnInWhichAHandlerHitItsBudgetEndsInOneYieldAndOthersInNone) {
+  Pipe p;
+  ASSERT_EQ(write(p.fds[1], "x", 1), 1);
+  BudgetedReader r;
+  LoopThread t;
+  r.loop = &t.loop();
+  r.fd = p.fds[0];
+  r.asking = 5;
+  r.stop_after = 12;
+  t.RunOn([&] { t.loop().Watch(p.fds[0], &r); });
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (r.calls < r.stop_after && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(r.calls.load(), r.stop_after);
+  std::uint64_t yields = 0;
+  t.RunOn([&] { yields = t.loop().yields(); });
+  // One fd is one event per turn: five turns asked (twice each), seven did not.
+  EXPECT_EQ(yields, 5u);
+}
+
 TEST(PeriodicTimer, FiresEveryPeriodUntilDestroyed) {
   LoopThread t;
   std::atomic<int> ticks{0};
