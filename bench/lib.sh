@@ -28,6 +28,42 @@ drop_lock() {
   if [[ $(cat "$bench_lock" 2>/dev/null) == "$$" ]]; then rm -f "$bench_lock"; fi
 }
 
+# bench_begin NAME PIDS_GLOB NAMESPACE...: the frame of one run of a bench script. Takes the
+# lock, deletes the namespaces an interrupted run left, makes $tmp (/tmp/vdemesh-NAME.XXXXXX)
+# and, on any exit, stops by PID whatever the run recorded in $tmp/PIDS_GLOB (normally each
+# system's teardown has done it already), deletes the namespaces and $tmp (kept, and printed,
+# with BENCH_KEEP_LOGS=1) and drops the lock.
+bench_begin() {
+  local name=$1 ns
+  bench_pid_glob=$2
+  shift 2
+  bench_namespaces=("$@")
+  take_lock || exit 1
+  tmp=$(mktemp -d "/tmp/vdemesh-$name.XXXXXX")
+  trap bench_end EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  for ns in "${bench_namespaces[@]}"; do
+    if ip netns list | grep -qw "^$ns"; then
+      echo "bench: deleting namespace $ns left by an earlier run"
+      ip netns del "$ns"
+    fi
+  done
+}
+bench_end() {
+  local status=$? ns
+  # shellcheck disable=SC2086  # the glob is meant to expand
+  stop_recorded "$tmp"/$bench_pid_glob
+  for ns in "${bench_namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  if [[ ${BENCH_KEEP_LOGS:-0} == 1 ]]; then
+    echo "bench: logs kept in $tmp"
+  else
+    rm -rf "$tmp"
+  fi
+  drop_lock
+  exit "$status"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Helpers used inside a system's subshell. $sysdir is the system's scratch directory.
 

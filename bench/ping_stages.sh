@@ -47,20 +47,7 @@ source "$repo/bench/lib.sh"
 for s in "${systems[@]}"; do
   declare -F "sys_${s//[-+]/_}" >/dev/null || die "unknown system '$s'"
 done
-take_lock || exit 1
-tmp=$(mktemp -d /tmp/vdemesh-stages.XXXXXX)
-cleanup() {
-  local status=$?
-  stop_recorded "$tmp"/*/pids
-  for ns in bh1 bh2 bg1 bg2; do ip netns del "$ns" 2>/dev/null || true; done
-  rm -rf "$tmp"
-  drop_lock
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-for ns in bh1 bh2 bg1 bg2; do ip netns del "$ns" 2>/dev/null || true; done
+bench_begin stages "*/pids" bh1 bh2 bg1 bg2
 
 # Maps keyed by thread are few (the forwarding threads); the stage maps by (comm, cold, call ids).
 cat >"$tmp/stages.bt" <<'EOF'

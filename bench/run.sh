@@ -92,35 +92,8 @@ done
 # The topology, the systems, the iperf3 helper and the lock.
 # shellcheck source=bench/lib.sh
 source "$repo/bench/lib.sh"
-take_lock || exit 1
-tmp=$(mktemp -d /tmp/vdemesh-bench.XXXXXX)
+bench_begin bench "sys-*/pids" bh1 bh2 bg1 bg2
 mkdir -p "$tmp/out"
-namespaces=(bh1 bh2 bg1 bg2)
-
-# Stops, by PID, whatever a system left running (normally each system's own teardown has
-# done it already) and deletes the namespaces.
-cleanup() {
-  local status=$?
-  stop_recorded "$tmp"/sys-*/pids
-  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-  if [[ ${BENCH_KEEP_LOGS:-0} == 1 ]]; then
-    echo "bench: logs kept in $tmp"
-  else
-    rm -rf "$tmp"
-  fi
-  drop_lock
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-for ns in "${namespaces[@]}"; do
-  if ip netns list | grep -qw "^$ns"; then
-    echo "bench: deleting namespace $ns left by an earlier run"
-    ip netns del "$ns"
-  fi
-done
 
 # vdemesh binaries. A failed build skips the vdemesh systems rather than measure stale ones.
 [[ $build == /* ]] || build=$repo/$build

@@ -30,21 +30,7 @@ vswitchctl=$build/tools/vswitchctl
 
 # shellcheck source=bench/lib.sh
 source "$repo/bench/lib.sh"
-take_lock || exit 1
-tmp=$(mktemp -d /tmp/vdemesh-threads.XXXXXX)
-namespaces=(bh1 bh2 bg1 bg2 bg3 bg4)
-cleanup() {
-  local status=$?
-  stop_recorded "$tmp"/t*/pids  # a round cut short
-  for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
-  rm -rf "$tmp"
-  drop_lock
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-for ns in "${namespaces[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+bench_begin threads "t*/pids" bh1 bh2 bg1 bg2 bg3 bg4
 
 # Guests 1 (host 1) and 2 (host 2) are on red, 3 (host 1) and 4 (host 2) on blue.
 two_network_hosts() {  # two_network_hosts THREADS
