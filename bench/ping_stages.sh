@@ -24,7 +24,6 @@ read -ra systems <<<"${*:-vdemesh-tap vde_plug+udp}"
 rounds=${BENCH_REPEAT:-2}
 count=${BENCH_PING_COUNT:-300}
 start_timeout=${BENCH_START_TIMEOUT:-30}
-seconds=5
 build=${BUILD_DIR:-build}
 [[ $build == /* ]] || build=$repo/$build
 vswitchd=$build/vswitchd/vswitchd

@@ -60,7 +60,7 @@ class EventLoop {
   // dropped further on. Once per turn at most, and only when saturated: one system call per
   // several hundred frames, and never at low load, where latency counts.
   void YieldAfterTurn() noexcept { yield_ = true; }
-  // Turns that ended in a yield (loop thread; for tests and statistics).
+  // Turns that ended in a yield (loop thread; read by tests).
   std::uint64_t yields() const noexcept { return yields_; }
 
  private:
