@@ -3,7 +3,8 @@
 # bench/profile.sh (sourced, not run). The caller sets: tmp (scratch dir), sysdir (the current
 # system's scratch dir), start_timeout (s), seconds (per iperf3 run), build, vswitchd,
 # vswitchctl, and may set vswitchd_wrap1/vswitchd_wrap2 (a command prefix for host 1's or
-# host 2's vswitchd, e.g. valgrind). Processes are recorded in $sysdir/pids as
+# host 2's vswitchd, e.g. valgrind). BENCH_VSWITCHD_ARGS (environment) adds flags to both
+# vswitchd, e.g. "--busy-poll 0" to compare a setting. Processes are recorded in $sysdir/pids as
 # "PID ROLE NAME" and stopped by teardown.
 
 vswitchd_wrap1=()
@@ -318,6 +319,9 @@ vdemesh_hosts() {  # vdemesh_hosts [-t]: one vswitchd per host (with a TAP port 
     args=(-s "$sysdir/sw$n" --control "$sysdir/ctl$n.sock" --network-key "$sysdir/network.key"
       --host-key "$sysdir/host$n.key" --log-level warn)
     [[ ${1:-} != -t ]] || args+=(-t vdmtap0)
+    local -a extra
+    read -ra extra <<<"${BENCH_VSWITCHD_ARGS:-}"
+    args+=("${extra[@]}")
     ((n == 1)) || args+=(--peer 10.94.0.1)
     local -n wrap=vswitchd_wrap$n
     start daemon "vswitchd$n" "bh$n" "${wrap[@]}" "$vswitchd" "${args[@]}"

@@ -58,7 +58,8 @@
 # ${BUILD_DIR:-build} as they are; default: tools/build.sh into ./build, incremental; another
 # BUILD_DIR is never built), BENCH_NO_INSTALL=1
 # (do not run bench/install-bench-deps.sh), BENCH_RESULTS (default bench/results),
-# BENCH_KEEP_LOGS=1 (keep the per-system logs; their directory is printed).
+# BENCH_KEEP_LOGS=1 (keep the per-system logs; their directory is printed), BENCH_VSWITCHD_ARGS
+# (flags added to both vswitchd, e.g. "--busy-poll 0").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd -P)

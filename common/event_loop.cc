@@ -79,10 +79,22 @@ bool EventLoop::RunPosted() {
 }
 
 void EventLoop::Run() {
+  using Clock = std::chrono::steady_clock;
   for (;;) {
-    const int n = epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), -1);
+    const bool polling = poll_until_ != Clock::time_point{};
+    const int n =
+        epoll_wait(epoll_fd_, events_.data(), static_cast<int>(events_.size()), polling ? 0 : -1);
     if (n < 0) {
       VDEMESH_CHECK(errno == EINTR);
+      continue;
+    }
+    if (n == 0) {  // only while polling: nothing yet
+      ++empty_polls_;
+      if (Clock::now() >= poll_until_) {
+        poll_until_ = {};
+      } else {
+        sched_yield();
+      }
       continue;
     }
     bool go_on = true;
@@ -98,6 +110,10 @@ void EventLoop::Run() {
     }
     turn_next_ = turn_end_ = 0;
     if (!go_on) return;
+    if (traffic_) {
+      traffic_ = false;
+      if (busy_poll_.count() > 0) poll_until_ = Clock::now() + busy_poll_;
+    }
     if (yield_) {
       yield_ = false;
       ++yields_;

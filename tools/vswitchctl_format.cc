@@ -166,7 +166,12 @@ std::string FormatNetwork(const control::NetworkStatus& n) {
               n.tap_reads() == "io_uring" ? "io_uring batches" : "one read() a frame");
     out += "\n";
   }
-  Appendf(&out, "  datapath thread: %u\n", n.datapath_thread());
+  Appendf(&out, "  datapath thread: %u", n.datapath_thread());
+  if (n.busy_poll_us() > 0) {
+    Appendf(&out, " (busy-polls %u us after traffic)\n", n.busy_poll_us());
+  } else {
+    out += " (sleeps when idle)\n";
+  }
   Appendf(&out, "  ports: %u of %u in use\n", n.ports_in_use(), n.numports());
   Appendf(&out, "  fdb: %llu of %llu entries, aging %s\n", Ull(n.fdb_entries()),
           Ull(n.fdb_max_entries()), Duration(n.fdb_aging_seconds()).c_str());

@@ -12,6 +12,7 @@ void Tunnel::Drain(int fd) noexcept {
   for (int round = 0; round < kRxBudget; ++round) {
     const int n = recvmmsg(fd, gro_->Prepare(), GroBatch::kEntries, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;
+    loop_.NoteTraffic();
     ProcessBatch(static_cast<std::size_t>(n));
     if (static_cast<std::size_t>(n) < GroBatch::kEntries) return;
   }

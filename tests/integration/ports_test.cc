@@ -58,6 +58,22 @@ TEST_F(PortKinds, TapPortCarriesFramesBetweenTheHostInterfaceAndAVdeGuest) {
   const std::string reads = status.networks(0).tap_reads();
   EXPECT_TRUE(reads == "io_uring" || reads == "read") << status.DebugString();
   EXPECT_EQ(status.networks(0).datapath_thread(), 0u);
+  EXPECT_EQ(status.networks(0).busy_poll_us(), 150u) << "the default --busy-poll";
+  const CommandResult text = Ctl({"status"});
+  EXPECT_NE(text.out.find("datapath thread: 0 (busy-polls 150 us after traffic)"), std::string::npos)
+      << text.out;
+}
+
+// With busy polling off the datapath thread sleeps as soon as it is idle; frames still flow.
+TEST_F(PortKinds, WithBusyPollOffTheSwitchStillForwardsAndSaysItSleeps) {
+  const Switch sw = StartSwitch({"--busy-poll", "0"});
+  const Guest a = AddGuest(sw.url(), "10.99.9.1/24");
+  const Guest b = AddGuest(sw.url(), "10.99.9.2/24");
+  const PingResult p = Ping(a.ns, b.ip, 3);
+  EXPECT_EQ(p.received, 3) << p.out;
+  EXPECT_EQ(Status().networks(0).busy_poll_us(), 0u);
+  const CommandResult text = Ctl({"status"});
+  EXPECT_NE(text.out.find("datapath thread: 0 (sleeps when idle)"), std::string::npos) << text.out;
 }
 
 TEST_F(PortKinds, RequestedPortNumberIsHonouredAndSharedByTheSameUsersClients) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <chrono>
 #include <future>
 #include <map>
 
@@ -137,6 +138,8 @@ Response ControlService::Status() {
                                 /*with_zeros=*/true);
     n->set_overlay(!o.network_key.empty());
     n->set_datapath_thread(net.thread);
+    n->set_busy_poll_us(static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(net.shard->busy_poll()).count()));
     if (snap->tap) n->set_tap_reads(snap->tap_batched ? "io_uring" : "read");
     if (overlay_.peers != nullptr && n->overlay()) {
       for (const auto& p : overlay_.peers->Peers(o.name)) {

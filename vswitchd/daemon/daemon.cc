@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -143,6 +144,7 @@ void Daemon::StartShards() {
   threads = std::clamp<std::size_t>(threads, 1, options_.networks.size());
   for (std::size_t i = 0; i < threads; ++i) {
     shards_.push_back(std::make_unique<datapath::Shard>());
+    shards_.back()->loop().SetBusyPoll(std::chrono::microseconds(options_.busy_poll_us));
     shards_.back()->Start(("vdemesh-dp" + std::to_string(i)).c_str());
   }
 }

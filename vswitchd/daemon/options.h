@@ -48,6 +48,9 @@ struct DaemonOptions {
   // Datapath threads; 0: one per CPU. Networks are spread over them, so no more are started
   // than there are networks.
   std::uint32_t threads = 0;
+  // Microseconds a datapath thread keeps polling after traffic before it sleeps (EventLoop::
+  // SetBusyPoll): a ping's answer then finds it awake. 0: off.
+  std::uint32_t busy_poll_us = 150;
   bool help = false;
   bool version = false;
   std::vector<NetworkOptions> networks;

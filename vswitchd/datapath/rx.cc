@@ -24,6 +24,7 @@ void NetworkDatapath::Drain(Endpoint& ep) noexcept {
   for (int round = 0; round < kRxBudget; ++round) {
     const int n = recvmmsg(fd, batch_->msgs(), transport::kBatchSize, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;  // EAGAIN: drained. Other errors: the ctl stream's EOF will unplug it.
+    loop_.NoteTraffic();
     ProcessBatch(ep.port, static_cast<std::size_t>(n));
     if (static_cast<std::size_t>(n) < transport::kBatchSize) return;
   }
@@ -64,6 +65,7 @@ void NetworkDatapath::Drain(Tap& tap) noexcept {
     want = bytes > want * kSmallRead || first_look ? 1 : std::min(want * 4, TapReader::kMaxBatch);
   }
   if (n > 0) ProcessBatch(tap.port, n);
+  if (batches_ != first_batch) loop_.NoteTraffic();
   if (!drained) loop_.YieldAfterTurn();  // a guest sending faster than we carry
 }
 

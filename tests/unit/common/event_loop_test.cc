@@ -184,6 +184,61 @@ TEST(EventLoop, ATurnInWhichAHandlerHitItsBudgetEndsInOneYieldAndOthersInNone) {
   EXPECT_EQ(yields, 5u);
 }
 
+// Reads one byte a call and says it moved traffic, as the datapath's drains do.
+struct TrafficReader final : EventLoop::Readable {
+  void OnReadable() noexcept override {
+    char c;
+    if (read(fd, &c, 1) == 1) loop->NoteTraffic();
+  }
+  EventLoop* loop = nullptr;
+  int fd = -1;
+};
+
+// The loop's count of empty looks once it has stopped changing (the thread sleeps), or -1.
+long SettledEmptyPolls(LoopThread& t) {
+  long before = -1;
+  for (int i = 0; i < 100; ++i) {  // at most 100 x 50 ms
+    long now = 0;
+    t.RunOn([&] { now = static_cast<long>(t.loop().empty_polls()); });
+    if (now == before) return now;
+    before = now;
+    std::this_thread::sleep_for(50ms);
+  }
+  return -1;
+}
+
+TEST(EventLoop, AfterATurnWithTrafficItPollsForItsWindowThenSleeps) {
+  Pipe p;
+  TrafficReader r;
+  LoopThread t;
+  r.loop = &t.loop();
+  r.fd = p.fds[0];
+  t.RunOn([&] {
+    t.loop().SetBusyPoll(20ms);
+    t.loop().Watch(p.fds[0], &r);
+  });
+  EXPECT_EQ(SettledEmptyPolls(t), 0) << "posted work is not traffic";
+  ASSERT_EQ(write(p.fds[1], "x", 1), 1);
+  const long after_one = SettledEmptyPolls(t);
+  EXPECT_GT(after_one, 0) << "the turn that read the byte was not followed by polling";
+  // Settled: the window closed and the thread sleeps; a while later nothing has changed.
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(SettledEmptyPolls(t), after_one);
+  t.RunOn([&] { t.loop().Unwatch(p.fds[0], &r); });
+}
+
+TEST(EventLoop, WithoutABusyPollWindowTrafficIsNotFollowedByPolling) {
+  Pipe p;
+  TrafficReader r;
+  LoopThread t;
+  r.loop = &t.loop();
+  r.fd = p.fds[0];
+  t.RunOn([&] { t.loop().Watch(p.fds[0], &r); });
+  ASSERT_EQ(write(p.fds[1], "xyz", 3), 3);
+  EXPECT_EQ(SettledEmptyPolls(t), 0);
+  t.RunOn([&] { t.loop().Unwatch(p.fds[0], &r); });
+}
+
 TEST(PeriodicTimer, FiresEveryPeriodUntilDestroyed) {
   LoopThread t;
   std::atomic<int> ticks{0};

@@ -148,6 +148,9 @@ TEST(ParseOptions, ThreadsDefaultToOnePerCpuAndTakeACount) {
   EXPECT_EQ(Parse({"-s", "/tmp/x/lab"}).threads, 0u);
   EXPECT_EQ(Parse({"-s", "/tmp/x/lab", "--threads", "4"}).threads, 4u);
   EXPECT_EQ(Config("threads = 2\n[network a]\n[network b]\n").threads, 2u);
+  EXPECT_EQ(Parse({"-s", "/tmp/x/lab"}).busy_poll_us, 150u);
+  EXPECT_EQ(Parse({"-s", "/tmp/x/lab", "--busy-poll", "0"}).busy_poll_us, 0u);
+  EXPECT_EQ(Config("busy-poll = 400\n[network a]\n").busy_poll_us, 400u);
 }
 
 TEST(ParseOptions, DaemonGetsADefaultPidfile) {
@@ -186,6 +189,8 @@ TEST(ParseOptions, BadValuesThrowNamingTheOption) {
       {{"-s", "/"}, "network"},
       {{"-s", "/tmp/x/lab", "--threads", "65"}, "threads"},
       {{"-s", "/tmp/x/lab", "--threads", "two"}, "threads"},
+      {{"-s", "/tmp/x/lab", "--busy-poll", "10001"}, "busy-poll"},
+      {{"-s", "/tmp/x/lab", "--busy-poll", "-1"}, "busy-poll"},
   };
   for (const auto& [args, name] : cases) {
     std::vector<const char*> argv{"vswitchd"};
