@@ -1,8 +1,10 @@
 // aead.cc: AeadKey over libsodium (small messages) and OpenSSL's EVP (bulk). See aead.h.
 #include "crypto/aead.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <sodium.h>
 
 #include <array>
@@ -32,6 +34,24 @@ std::uint8_t* NonNull(std::span<std::uint8_t> data, std::uint8_t* dummy) noexcep
 
 const EVP_CIPHER* EvpCipher(Cipher cipher) noexcept {
   return cipher == Cipher::kAes256Gcm ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
+}
+
+// The tag, read from or given to the provider as a parameter. OpenSSL 3's EVP_CIPHER_CTX_ctrl
+// does the same but first translates the control code into a parameter through a table of
+// strings: ~180 ns a call on this project's machines, 15-20 % of sealing a 1400-byte datagram.
+bool GetTag(EVP_CIPHER_CTX* ctx, std::uint8_t* tag) noexcept {
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kAeadTagBytes),
+      OSSL_PARAM_construct_end()};
+  return EVP_CIPHER_CTX_get_params(ctx, params) == 1;
+}
+
+bool SetTag(EVP_CIPHER_CTX* ctx, const std::uint8_t* tag) noexcept {
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
+                                        const_cast<std::uint8_t*>(tag), kAeadTagBytes),
+      OSSL_PARAM_construct_end()};
+  return EVP_CIPHER_CTX_set_params(ctx, params) == 1;
 }
 
 // A context keyed for one direction; both ciphers take a 96-bit nonce by default. Runs at
@@ -153,7 +173,7 @@ void AeadKey::SealWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
   if (!data.empty())  // in place: OpenSSL's AEAD ciphers allow out == in
     ok = ok && EVP_EncryptUpdate(seal_, data.data(), &n, data.data(), Len(data.size())) == 1;
   ok = ok && EVP_EncryptFinal_ex(seal_, tag_out, &n) == 1;  // writes nothing for AEAD
-  ok = ok && EVP_CIPHER_CTX_ctrl(seal_, EVP_CTRL_AEAD_GET_TAG, kAeadTagBytes, tag_out) == 1;
+  ok = ok && GetTag(seal_, tag_out);
   VDEMESH_CHECK(ok);
 }
 
@@ -176,8 +196,7 @@ bool AeadKey::OpenWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
     int n = 0;
     std::uint8_t final_block[EVP_MAX_BLOCK_LENGTH];
     ok = EVP_DecryptInit_ex(open_, nullptr, nullptr, nullptr, nonce.data()) == 1 &&
-         EVP_CIPHER_CTX_ctrl(open_, EVP_CTRL_AEAD_SET_TAG, kAeadTagBytes,
-                             const_cast<std::uint8_t*>(tag)) == 1;
+         SetTag(open_, tag);
     if (!ad.empty())
       ok = ok && EVP_DecryptUpdate(open_, nullptr, &n, ad.data(), Len(ad.size())) == 1;
     ok = ok && EVP_DecryptUpdate(open_, data.data(), &n, data.data(), Len(data.size())) == 1;
