@@ -68,6 +68,13 @@ class AeadKey {
   // Encrypts `data` in place and writes the tag to tag_out[0..16), authenticating `ad` too.
   void Seal(std::uint64_t counter, std::span<const std::uint8_t> ad, std::span<std::uint8_t> data,
             std::uint8_t* tag_out) const noexcept;
+  // Seal() of a plaintext in two parts: `head`, encrypted in place, then `body`, encrypted from
+  // where it is to `body_out`, which must be head.data() + head.size() (or overlap nothing else
+  // it reads). For bulk messages this spares the caller copying `body` next to `head` first: the
+  // cipher's own pass over the bytes is the copy.
+  void SealGather(std::uint64_t counter, std::span<const std::uint8_t> ad,
+                  std::span<std::uint8_t> head, std::span<const std::uint8_t> body,
+                  std::uint8_t* body_out, std::uint8_t* tag_out) const noexcept;
   // Checks `tag` over `ad` and `data`, then decrypts `data` in place. On failure returns false
   // and `data` is wiped.
   [[nodiscard]] bool Open(std::uint64_t counter, std::span<const std::uint8_t> ad,

@@ -41,14 +41,17 @@ void Tunnel::Enqueue(PeerId id, const std::uint8_t* inner_header,
   std::size_t inner_len = 0;
   if (inner_header != nullptr) {
     std::memcpy(pkt + kDataHeaderBytes, inner_header, kInnerHeaderBytes);
-    std::memcpy(pkt + kDataHeaderBytes + kInnerHeaderBytes, body.data(), body.size());
     inner_len = kInnerHeaderBytes + body.size();
+  } else {
+    body = {};  // a keepalive: nothing inside
   }
   const DataHeader hdr{kp->remote_index, kp->send_counter++};
   hdr.Write(pkt);
-  std::span<std::uint8_t> inner(pkt + kDataHeaderBytes, inner_len);
-  kp->send_key.Seal(hdr.counter, std::span<const std::uint8_t>(pkt, kDataHeaderBytes), inner,
-                    pkt + kDataHeaderBytes + inner_len);
+  // The body is sealed from where it lies into the packet: no copy of its own.
+  std::uint8_t* const head = pkt + kDataHeaderBytes;
+  kp->send_key.SealGather(hdr.counter, std::span<const std::uint8_t>(pkt, kDataHeaderBytes),
+                          std::span<std::uint8_t>(head, inner_len - body.size()), body,
+                          head + inner_len - body.size(), pkt + kDataHeaderBytes + inner_len);
   const std::size_t len = kDataHeaderBytes + inner_len + kTagBytes;
   q.iov[q.n] = {pkt, len};
   q.dest[q.n] = p.endpoint;

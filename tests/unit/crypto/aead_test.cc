@@ -200,6 +200,35 @@ TEST(Aead, Aes256GcmAgreesWithLibsodiumsCombinedApi) {
   EXPECT_EQ(data, combined);
 }
 
+// SealGather (a head in place, the body from elsewhere) gives the bytes Seal gives for the two
+// parts side by side, on both implementations, head or no head.
+TEST(Aead, SealGatherEqualsSealOfTheConcatenation) {
+  for (const Cipher cipher : AvailableCiphers()) {
+    const AeadKey key(cipher, GenerateNetworkKey());
+    const auto ad = Bytes("sixteen byte hdr");
+    for (const std::size_t head_len : {std::size_t{0}, std::size_t{4}}) {
+      for (const std::size_t body_len : {std::size_t{0}, std::size_t{60}, kBulkBytes - 4,
+                                         kBulkBytes, std::size_t{1432}, std::size_t{9000}}) {
+        std::vector<std::uint8_t> whole(head_len + body_len);
+        for (std::size_t i = 0; i < whole.size(); ++i) whole[i] = static_cast<std::uint8_t>(i * 7);
+        const std::vector<std::uint8_t> body(whole.begin() + static_cast<long>(head_len),
+                                             whole.end());
+        std::array<std::uint8_t, kAeadTagBytes> want_tag, got_tag;
+        auto want = whole;
+        key.Seal(7 + body_len, ad, want, want_tag.data());
+        std::vector<std::uint8_t> got(whole.begin(), whole.begin() + static_cast<long>(head_len));
+        got.resize(whole.size(), 0xee);  // the body's place, to be written by the seal
+        key.SealGather(7 + body_len, ad, std::span(got.data(), head_len), body,
+                       got.data() + head_len, got_tag.data());
+        EXPECT_EQ(got, want) << "head " << head_len << " body " << body_len;
+        EXPECT_EQ(got_tag, want_tag) << "head " << head_len << " body " << body_len;
+        EXPECT_TRUE(key.Open(7 + body_len, ad, got, got_tag.data()));
+        EXPECT_EQ(got, whole);
+      }
+    }
+  }
+}
+
 // Below kBulkBytes libsodium seals, from there OpenSSL: both must give the standard AEAD, byte
 // for byte, in both directions, at every size around the switch.
 TEST(Aead, BothImplementationsAgreeWithLibsodiumsCombinedApiAroundTheSizeSwitch) {
