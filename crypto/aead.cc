@@ -54,6 +54,27 @@ bool SetTag(EVP_CIPHER_CTX* ctx, const std::uint8_t* tag) noexcept {
   return EVP_CIPHER_CTX_set_params(ctx, params) == 1;
 }
 
+// Lengths here are frames and handshake messages, far below INT_MAX.
+int Len(std::size_t n) noexcept { return static_cast<int>(n); }
+
+// Seals with OpenSSL: `head` in place, then `body` into `body_out`. Each step fails only on a
+// misuse of the API (a bug): crash rather than send garbage.
+void EvpSeal(EVP_CIPHER_CTX* ctx, std::span<const std::uint8_t, kAeadNonceBytes> nonce,
+             std::span<const std::uint8_t> ad, std::span<std::uint8_t> head,
+             std::span<const std::uint8_t> body, std::uint8_t* body_out,
+             std::uint8_t* tag_out) noexcept {
+  int n = 0;
+  bool ok = EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data()) == 1;
+  if (!ad.empty()) ok = ok && EVP_EncryptUpdate(ctx, nullptr, &n, ad.data(), Len(ad.size())) == 1;
+  if (!head.empty())  // in place: OpenSSL's AEAD ciphers allow out == in
+    ok = ok && EVP_EncryptUpdate(ctx, head.data(), &n, head.data(), Len(head.size())) == 1;
+  if (!body.empty())
+    ok = ok && EVP_EncryptUpdate(ctx, body_out, &n, body.data(), Len(body.size())) == 1;
+  ok = ok && EVP_EncryptFinal_ex(ctx, tag_out, &n) == 1;  // writes nothing for AEAD
+  ok = ok && GetTag(ctx, tag_out);
+  VDEMESH_CHECK(ok);
+}
+
 // A context keyed for one direction; both ciphers take a 96-bit nonce by default. Runs at
 // handshake time: failure is an allocation failure, which we do not survive anyway.
 EVP_CIPHER_CTX* KeyedContext(Cipher cipher, const Key32& key, bool seal) noexcept {
@@ -64,8 +85,6 @@ EVP_CIPHER_CTX* KeyedContext(Cipher cipher, const Key32& key, bool seal) noexcep
   return ctx;
 }
 
-// Lengths here are frames and handshake messages, far below INT_MAX.
-int Len(std::size_t n) noexcept { return static_cast<int>(n); }
 
 }  // namespace
 
@@ -152,16 +171,7 @@ void AeadKey::SealGather(std::uint64_t counter, std::span<const std::uint8_t> ad
   }
   NonceBytes nonce;
   CounterNonce(cipher_, counter, nonce);
-  int n = 0;
-  // Each step fails only on a misuse of the API (a bug): crash rather than send garbage.
-  bool ok = EVP_EncryptInit_ex(seal_, nullptr, nullptr, nullptr, nonce.data()) == 1;
-  if (!ad.empty()) ok = ok && EVP_EncryptUpdate(seal_, nullptr, &n, ad.data(), Len(ad.size())) == 1;
-  if (!head.empty())
-    ok = ok && EVP_EncryptUpdate(seal_, head.data(), &n, head.data(), Len(head.size())) == 1;
-  ok = ok && EVP_EncryptUpdate(seal_, body_out, &n, body.data(), Len(body.size())) == 1;
-  ok = ok && EVP_EncryptFinal_ex(seal_, tag_out, &n) == 1;
-  ok = ok && GetTag(seal_, tag_out);
-  VDEMESH_CHECK(ok);
+  EvpSeal(seal_, nonce, ad, head, body, body_out, tag_out);
 }
 
 bool AeadKey::Open(std::uint64_t counter, std::span<const std::uint8_t> ad,
@@ -189,15 +199,7 @@ void AeadKey::SealWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
     }
     return;
   }
-  int n = 0;
-  // Each step fails only on a misuse of the API (a bug): crash rather than send garbage.
-  bool ok = EVP_EncryptInit_ex(seal_, nullptr, nullptr, nullptr, nonce.data()) == 1;
-  if (!ad.empty()) ok = ok && EVP_EncryptUpdate(seal_, nullptr, &n, ad.data(), Len(ad.size())) == 1;
-  if (!data.empty())  // in place: OpenSSL's AEAD ciphers allow out == in
-    ok = ok && EVP_EncryptUpdate(seal_, data.data(), &n, data.data(), Len(data.size())) == 1;
-  ok = ok && EVP_EncryptFinal_ex(seal_, tag_out, &n) == 1;  // writes nothing for AEAD
-  ok = ok && GetTag(seal_, tag_out);
-  VDEMESH_CHECK(ok);
+  EvpSeal(seal_, nonce, ad, data, {}, nullptr, tag_out);
 }
 
 bool AeadKey::OpenWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
