@@ -207,36 +207,39 @@ long SettledEmptyPolls(LoopThread& t) {
   return -1;
 }
 
-TEST(EventLoop, AfterATurnWithTrafficItPollsForItsWindowThenSleeps) {
+// A loop on its own thread that watches a pipe with a TrafficReader and busy-polls for `window`.
+struct TrafficLoop {
+  explicit TrafficLoop(std::chrono::nanoseconds window) {
+    r.loop = &t.loop();
+    r.fd = p.fds[0];
+    t.RunOn([&] {
+      t.loop().SetBusyPoll(window);
+      t.loop().Watch(p.fds[0], &r);
+    });
+  }
+  ~TrafficLoop() {
+    t.RunOn([&] { t.loop().Unwatch(p.fds[0], &r); });
+  }
   Pipe p;
   TrafficReader r;
   LoopThread t;
-  r.loop = &t.loop();
-  r.fd = p.fds[0];
-  t.RunOn([&] {
-    t.loop().SetBusyPoll(20ms);
-    t.loop().Watch(p.fds[0], &r);
-  });
-  EXPECT_EQ(SettledEmptyPolls(t), 0) << "posted work is not traffic";
-  ASSERT_EQ(write(p.fds[1], "x", 1), 1);
-  const long after_one = SettledEmptyPolls(t);
+};
+
+TEST(EventLoop, AfterATurnWithTrafficItPollsForItsWindowThenSleeps) {
+  TrafficLoop l(20ms);
+  EXPECT_EQ(SettledEmptyPolls(l.t), 0) << "posted work is not traffic";
+  ASSERT_EQ(write(l.p.fds[1], "x", 1), 1);
+  const long after_one = SettledEmptyPolls(l.t);
   EXPECT_GT(after_one, 0) << "the turn that read the byte was not followed by polling";
   // Settled: the window closed and the thread sleeps; a while later nothing has changed.
   std::this_thread::sleep_for(100ms);
-  EXPECT_EQ(SettledEmptyPolls(t), after_one);
-  t.RunOn([&] { t.loop().Unwatch(p.fds[0], &r); });
+  EXPECT_EQ(SettledEmptyPolls(l.t), after_one);
 }
 
 TEST(EventLoop, WithoutABusyPollWindowTrafficIsNotFollowedByPolling) {
-  Pipe p;
-  TrafficReader r;
-  LoopThread t;
-  r.loop = &t.loop();
-  r.fd = p.fds[0];
-  t.RunOn([&] { t.loop().Watch(p.fds[0], &r); });
-  ASSERT_EQ(write(p.fds[1], "xyz", 3), 3);
-  EXPECT_EQ(SettledEmptyPolls(t), 0);
-  t.RunOn([&] { t.loop().Unwatch(p.fds[0], &r); });
+  TrafficLoop l(0ms);
+  ASSERT_EQ(write(l.p.fds[1], "xyz", 3), 3);
+  EXPECT_EQ(SettledEmptyPolls(l.t), 0);
 }
 
 TEST(PeriodicTimer, FiresEveryPeriodUntilDestroyed) {
