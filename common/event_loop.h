@@ -7,8 +7,9 @@
 // cold caches. Here a readable fd calls its Readable directly.
 //
 // Thread affinity: Run(), Watch(), Unwatch(), YieldAfterTurn(), NoteTraffic() and SetBusyPoll()
-// on the loop's thread (SetBusyPoll also before Run); Post() and Stop() from any thread. Level-triggered: a handler that stops early (a budget) is called
-// again at the next turn, after the others.
+// on the loop's thread (SetBusyPoll also before Run); Post() and Stop() from any thread.
+// Level-triggered: a handler that stops early (a budget) is called again at the next turn,
+// after the others.
 #pragma once
 
 #include <sys/epoll.h>

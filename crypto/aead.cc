@@ -85,7 +85,6 @@ EVP_CIPHER_CTX* KeyedContext(Cipher cipher, const Key32& key, bool seal) noexcep
   return ctx;
 }
 
-
 }  // namespace
 
 bool AesGcmAvailable() noexcept {

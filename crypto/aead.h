@@ -69,9 +69,9 @@ class AeadKey {
   void Seal(std::uint64_t counter, std::span<const std::uint8_t> ad, std::span<std::uint8_t> data,
             std::uint8_t* tag_out) const noexcept;
   // Seal() of a plaintext in two parts: `head`, encrypted in place, then `body`, encrypted from
-  // where it is to `body_out`, which must be head.data() + head.size() (or overlap nothing else
-  // it reads). For bulk messages this spares the caller copying `body` next to `head` first: the
-  // cipher's own pass over the bytes is the copy.
+  // where it is to `body_out`, which must be head.data() + head.size() (checked). For bulk
+  // messages this spares the caller copying `body` next to `head` first: the cipher's own pass
+  // over the bytes is the copy.
   void SealGather(std::uint64_t counter, std::span<const std::uint8_t> ad,
                   std::span<std::uint8_t> head, std::span<const std::uint8_t> body,
                   std::uint8_t* body_out, std::uint8_t* tag_out) const noexcept;

@@ -38,20 +38,21 @@ void Tunnel::Enqueue(PeerId id, const std::uint8_t* inner_header,
   UdpTxQueue::Family& q = tx_->For(p.endpoint.family());
   if (q.n == kBatchSize) FlushFamily(p.endpoint.family());
   std::uint8_t* pkt = q.slot(q.n);
-  std::size_t inner_len = 0;
+  std::uint8_t* const inner = pkt + kDataHeaderBytes;
+  std::size_t head_len = 0;
   if (inner_header != nullptr) {
-    std::memcpy(pkt + kDataHeaderBytes, inner_header, kInnerHeaderBytes);
-    inner_len = kInnerHeaderBytes + body.size();
+    std::memcpy(inner, inner_header, kInnerHeaderBytes);
+    head_len = kInnerHeaderBytes;
   } else {
     body = {};  // a keepalive: nothing inside
   }
+  const std::size_t inner_len = head_len + body.size();
   const DataHeader hdr{kp->remote_index, kp->send_counter++};
   hdr.Write(pkt);
   // The body is sealed from where it lies into the packet: no copy of its own.
-  std::uint8_t* const head = pkt + kDataHeaderBytes;
   kp->send_key.SealGather(hdr.counter, std::span<const std::uint8_t>(pkt, kDataHeaderBytes),
-                          std::span<std::uint8_t>(head, inner_len - body.size()), body,
-                          head + inner_len - body.size(), pkt + kDataHeaderBytes + inner_len);
+                          std::span<std::uint8_t>(inner, head_len), body, inner + head_len,
+                          inner + inner_len);
   const std::size_t len = kDataHeaderBytes + inner_len + kTagBytes;
   q.iov[q.n] = {pkt, len};
   q.dest[q.n] = p.endpoint;
