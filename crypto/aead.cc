@@ -1,14 +1,12 @@
-// aead.cc: AeadKey over libsodium (small messages) and OpenSSL's EVP (bulk). See aead.h.
+// aead.cc: AeadKey over libsodium (small messages) and OpenSSL (bulk). See aead.h.
 #include "crypto/aead.h"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <sodium.h>
 
 #include <array>
 #include <cstring>
+#include <optional>
 
 #include "common/check.h"
 #include "crypto/sodium_init.h"
@@ -32,57 +30,12 @@ std::uint8_t* NonNull(std::span<std::uint8_t> data, std::uint8_t* dummy) noexcep
   return data.empty() ? dummy : data.data();
 }
 
-const EVP_CIPHER* EvpCipher(Cipher cipher) noexcept {
-  return cipher == Cipher::kAes256Gcm ? EVP_aes_256_gcm() : EVP_chacha20_poly1305();
-}
-
-// The tag, read from or given to the provider as a parameter. OpenSSL 3's EVP_CIPHER_CTX_ctrl
-// does the same but first translates the control code into a parameter through a table of
-// strings: ~180 ns a call on this project's machines, 15-20 % of sealing a 1400-byte datagram.
-bool GetTag(EVP_CIPHER_CTX* ctx, std::uint8_t* tag) noexcept {
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kAeadTagBytes),
-      OSSL_PARAM_construct_end()};
-  return EVP_CIPHER_CTX_get_params(ctx, params) == 1;
-}
-
-bool SetTag(EVP_CIPHER_CTX* ctx, const std::uint8_t* tag) noexcept {
-  OSSL_PARAM params[] = {
-      OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
-                                        const_cast<std::uint8_t*>(tag), kAeadTagBytes),
-      OSSL_PARAM_construct_end()};
-  return EVP_CIPHER_CTX_set_params(ctx, params) == 1;
-}
-
-// Lengths here are frames and handshake messages, far below INT_MAX.
-int Len(std::size_t n) noexcept { return static_cast<int>(n); }
-
-// Seals with OpenSSL: `head` in place, then `body` into `body_out`. Each step fails only on a
-// misuse of the API (a bug): crash rather than send garbage.
-void EvpSeal(EVP_CIPHER_CTX* ctx, std::span<const std::uint8_t, kAeadNonceBytes> nonce,
-             std::span<const std::uint8_t> ad, std::span<std::uint8_t> head,
-             std::span<const std::uint8_t> body, std::uint8_t* body_out,
-             std::uint8_t* tag_out) noexcept {
-  int n = 0;
-  bool ok = EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce.data()) == 1;
-  if (!ad.empty()) ok = ok && EVP_EncryptUpdate(ctx, nullptr, &n, ad.data(), Len(ad.size())) == 1;
-  if (!head.empty())  // in place: OpenSSL's AEAD ciphers allow out == in
-    ok = ok && EVP_EncryptUpdate(ctx, head.data(), &n, head.data(), Len(head.size())) == 1;
-  if (!body.empty())
-    ok = ok && EVP_EncryptUpdate(ctx, body_out, &n, body.data(), Len(body.size())) == 1;
-  ok = ok && EVP_EncryptFinal_ex(ctx, tag_out, &n) == 1;  // writes nothing for AEAD
-  ok = ok && GetTag(ctx, tag_out);
-  VDEMESH_CHECK(ok);
-}
-
-// A context keyed for one direction; both ciphers take a 96-bit nonce by default. Runs at
-// handshake time: failure is an allocation failure, which we do not survive anyway.
-EVP_CIPHER_CTX* KeyedContext(Cipher cipher, const Key32& key, bool seal) noexcept {
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  VDEMESH_CHECK(ctx != nullptr);
-  VDEMESH_CHECK(
-      EVP_CipherInit_ex(ctx, EvpCipher(cipher), nullptr, key.data(), nullptr, seal ? 1 : 0) == 1);
-  return ctx;
+// OpenSSL's implementation of `cipher` for bulk messages, or null (then libsodium does all).
+const ProviderAead* Bulk(Cipher cipher) noexcept {
+  static const std::optional<ProviderAead> aes = ProviderAead::Find("AES-256-GCM");
+  static const std::optional<ProviderAead> chacha = ProviderAead::Find("ChaCha20-Poly1305");
+  const std::optional<ProviderAead>& found = cipher == Cipher::kAes256Gcm ? aes : chacha;
+  return found ? &*found : nullptr;
 }
 
 }  // namespace
@@ -103,17 +56,25 @@ AeadKey::AeadKey(Cipher cipher, const Key32& key) noexcept : cipher_(cipher), ke
     VDEMESH_CHECK(AesGcmAvailable());
     crypto_aead_aes256gcm_beforenm(&aes_, key_.data());
   }
-  seal_ = KeyedContext(cipher_, key, true);
-  open_ = KeyedContext(cipher_, key, false);
+  bulk_ = Bulk(cipher_);
+  if (bulk_ != nullptr) {
+    seal_ = bulk_->NewKeyed(key, true);
+    open_ = bulk_->NewKeyed(key, false);
+  }
 }
 
 AeadKey::~AeadKey() { Free(); }
 
 AeadKey::AeadKey(AeadKey&& other) noexcept
-    : cipher_(other.cipher_), key_(std::move(other.key_)), seal_(other.seal_), open_(other.open_) {
+    : cipher_(other.cipher_),
+      key_(std::move(other.key_)),
+      bulk_(other.bulk_),
+      seal_(other.seal_),
+      open_(other.open_) {
   std::memcpy(&aes_, &other.aes_, sizeof aes_);
   sodium_memzero(&other.aes_, sizeof other.aes_);
   other.seal_ = other.open_ = nullptr;
+  other.moved_from_ = true;
 }
 
 AeadKey& AeadKey::operator=(AeadKey&& other) noexcept {
@@ -123,9 +84,12 @@ AeadKey& AeadKey::operator=(AeadKey&& other) noexcept {
     key_ = std::move(other.key_);
     std::memcpy(&aes_, &other.aes_, sizeof aes_);
     sodium_memzero(&other.aes_, sizeof other.aes_);
+    bulk_ = other.bulk_;
     seal_ = other.seal_;
     open_ = other.open_;
+    moved_from_ = false;
     other.seal_ = other.open_ = nullptr;
+    other.moved_from_ = true;
   }
   return *this;
 }
@@ -133,8 +97,10 @@ AeadKey& AeadKey::operator=(AeadKey&& other) noexcept {
 void AeadKey::Free() noexcept {
   key_.Wipe();
   sodium_memzero(&aes_, sizeof aes_);
-  EVP_CIPHER_CTX_free(seal_);  // cleanses the key schedule
-  EVP_CIPHER_CTX_free(open_);
+  if (bulk_ != nullptr) {
+    bulk_->Free(seal_);  // cleanses the key schedule
+    bulk_->Free(open_);
+  }
   seal_ = open_ = nullptr;
 }
 
@@ -163,14 +129,14 @@ void AeadKey::SealGather(std::uint64_t counter, std::span<const std::uint8_t> ad
                          std::span<std::uint8_t> head, std::span<const std::uint8_t> body,
                          std::uint8_t* body_out, std::uint8_t* tag_out) const noexcept {
   VDEMESH_CHECK(body_out == head.data() + head.size());
-  if (head.size() + body.size() < kBulkBytes || body.empty()) {
+  if (head.size() + body.size() < kBulkBytes || body.empty() || bulk_ == nullptr) {
     if (!body.empty() && body.data() != body_out) std::memmove(body_out, body.data(), body.size());
     Seal(counter, ad, std::span<std::uint8_t>(head.data(), head.size() + body.size()), tag_out);
     return;
   }
   NonceBytes nonce;
   CounterNonce(cipher_, counter, nonce);
-  EvpSeal(seal_, nonce, ad, head, body, body_out, tag_out);
+  bulk_->Seal(seal_, nonce, ad, head, body, body_out, tag_out);
 }
 
 bool AeadKey::Open(std::uint64_t counter, std::span<const std::uint8_t> ad,
@@ -182,8 +148,8 @@ bool AeadKey::Open(std::uint64_t counter, std::span<const std::uint8_t> ad,
 
 void AeadKey::SealWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
                             std::span<std::uint8_t> data, std::uint8_t* tag_out) const noexcept {
-  VDEMESH_CHECK(seal_ != nullptr);  // not a moved-from key
-  if (data.size() < kBulkBytes) {
+  VDEMESH_CHECK(!moved_from_);
+  if (data.size() < kBulkBytes || bulk_ == nullptr) {
     // In place (c == m) is supported by both detached encryptors.
     std::uint8_t dummy = 0;
     std::uint8_t* const buf = NonNull(data, &dummy);
@@ -198,14 +164,14 @@ void AeadKey::SealWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
     }
     return;
   }
-  EvpSeal(seal_, nonce, ad, data, {}, nullptr, tag_out);
+  bulk_->Seal(seal_, nonce, ad, data, {}, nullptr, tag_out);
 }
 
 bool AeadKey::OpenWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
                             std::span<std::uint8_t> data, const std::uint8_t* tag) const noexcept {
-  VDEMESH_CHECK(open_ != nullptr);
+  VDEMESH_CHECK(!moved_from_);
   bool ok;
-  if (data.size() < kBulkBytes) {
+  if (data.size() < kBulkBytes || bulk_ == nullptr) {
     std::uint8_t dummy = 0;
     std::uint8_t* const buf = NonNull(data, &dummy);
     const int rc =
@@ -217,14 +183,7 @@ bool AeadKey::OpenWithNonce(Nonce nonce, std::span<const std::uint8_t> ad,
                                                                  nonce.data(), key_.data());
     ok = rc == 0;
   } else {
-    int n = 0;
-    std::uint8_t final_block[EVP_MAX_BLOCK_LENGTH];
-    ok = EVP_DecryptInit_ex(open_, nullptr, nullptr, nullptr, nonce.data()) == 1 &&
-         SetTag(open_, tag);
-    if (!ad.empty())
-      ok = ok && EVP_DecryptUpdate(open_, nullptr, &n, ad.data(), Len(ad.size())) == 1;
-    ok = ok && EVP_DecryptUpdate(open_, data.data(), &n, data.data(), Len(data.size())) == 1;
-    ok = ok && EVP_DecryptFinal_ex(open_, final_block, &n) == 1;  // checks the tag
+    ok = bulk_->Open(open_, nonce, ad, data, tag);
   }
   if (!ok) {
     // SECURITY: the data was decrypted before the tag was checked; a forgery must not leave

@@ -272,6 +272,15 @@ TEST(Aead, BothImplementationsAgreeWithLibsodiumsCombinedApiAroundTheSizeSwitch)
   }
 }
 
+// Debian's OpenSSL offers both ciphers: bulk messages must take the fast path, not the libsodium
+// fallback (which would give the same bytes, only slower, and so pass every test above).
+TEST(Aead, BulkMessagesGoToOpenSsl) {
+  for (const Cipher cipher : AvailableCiphers()) {
+    EXPECT_TRUE(AeadKey(cipher, GenerateNetworkKey()).bulk_by_openssl())
+        << NoiseCipherName(cipher);
+  }
+}
+
 TEST(Aead, MovedKeyStillWorks) {
   AeadKey original(Cipher::kChaCha20Poly1305, testing::Incrementing<Key32>(5));
   auto data = Bytes("payload");
