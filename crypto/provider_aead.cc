@@ -30,27 +30,32 @@ bool NamesInclude(std::string_view names, std::string_view name) {
 
 }  // namespace
 
+void ProviderAead::FreeCipher::operator()(EVP_CIPHER* cipher) const noexcept {
+  EVP_CIPHER_free(cipher);
+}
+
 std::optional<ProviderAead> ProviderAead::Find(std::string_view name) noexcept {
   // Ask EVP which provider it would use for this cipher (this honours the OpenSSL configuration,
-  // a FIPS-only one included), then take that provider's implementation. The fetched cipher is
-  // never freed: it keeps the provider loaded for the life of the process.
-  const std::string cname(name);
-  EVP_CIPHER* const fetched = EVP_CIPHER_fetch(nullptr, cname.c_str(), nullptr);
-  if (fetched == nullptr) return std::nullopt;
-  OSSL_PROVIDER* const provider = const_cast<OSSL_PROVIDER*>(EVP_CIPHER_get0_provider(fetched));
+  // a FIPS-only one included), then take that provider's implementation.
+  ProviderAead found;
+  found.fetched_.reset(EVP_CIPHER_fetch(nullptr, std::string(name).c_str(), nullptr));
+  if (found.fetched_ == nullptr) return std::nullopt;
+  OSSL_PROVIDER* const provider =
+      const_cast<OSSL_PROVIDER*>(EVP_CIPHER_get0_provider(found.fetched_.get()));
+  if (provider == nullptr) return std::nullopt;
   int no_store = 0;
   const OSSL_ALGORITHM* const algorithms =
-      provider == nullptr ? nullptr
-                          : OSSL_PROVIDER_query_operation(provider, OSSL_OP_CIPHER, &no_store);
-  std::optional<ProviderAead> found;
+      OSSL_PROVIDER_query_operation(provider, OSSL_OP_CIPHER, &no_store);
+  bool bound = false;
   for (const OSSL_ALGORITHM* a = algorithms; a != nullptr && a->algorithm_names != nullptr; ++a) {
-    if (!NamesInclude(a->algorithm_names, name)) continue;
-    ProviderAead candidate(OSSL_PROVIDER_get0_provider_ctx(provider));
-    if (candidate.Bind(a->implementation)) found = candidate;
-    break;
+    if (NamesInclude(a->algorithm_names, name)) {
+      bound = found.Bind(a->implementation);
+      break;
+    }
   }
   if (algorithms != nullptr) OSSL_PROVIDER_unquery_operation(provider, OSSL_OP_CIPHER, algorithms);
-  if (!found) EVP_CIPHER_free(fetched);
+  if (!bound) return std::nullopt;
+  found.provider_ctx_ = OSSL_PROVIDER_get0_provider_ctx(provider);
   return found;
 }
 

@@ -17,9 +17,11 @@
 #pragma once
 
 #include <openssl/core_dispatch.h>
+#include <openssl/types.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -35,7 +37,8 @@ class ProviderAead {
 
   // The implementation of the cipher OpenSSL calls `name` ("AES-256-GCM", "ChaCha20-Poly1305")
   // in the provider EVP would fetch it from, or nullopt when there is none. Slow (a fetch and a
-  // query): callers look up once and keep the result, which stays valid for the process's life.
+  // query): callers look up once and keep the result, whose fetched cipher keeps the provider
+  // loaded for as long as it lives.
   static std::optional<ProviderAead> Find(std::string_view name) noexcept;
 
   // A context keyed with `key` for sealing (seal = true) or opening. Aborts if OpenSSL cannot
@@ -54,11 +57,15 @@ class ProviderAead {
                           std::span<std::uint8_t> data, const std::uint8_t* tag) const noexcept;
 
  private:
-  explicit ProviderAead(void* provider_ctx) noexcept : provider_ctx_(provider_ctx) {}
+  struct FreeCipher {
+    void operator()(EVP_CIPHER* cipher) const noexcept;
+  };
+  ProviderAead() = default;
   // Takes the functions above from the algorithm's dispatch table; false if one is missing.
   bool Bind(const OSSL_DISPATCH* dispatch) noexcept;
 
-  void* provider_ctx_;
+  std::unique_ptr<EVP_CIPHER, FreeCipher> fetched_;  // holds a reference to the provider
+  void* provider_ctx_ = nullptr;
   OSSL_FUNC_cipher_newctx_fn* newctx_ = nullptr;
   OSSL_FUNC_cipher_freectx_fn* freectx_ = nullptr;
   OSSL_FUNC_cipher_encrypt_init_fn* encrypt_init_ = nullptr;
