@@ -281,6 +281,13 @@ TEST(Aead, BulkMessagesGoToOpenSsl) {
   }
 }
 
+TEST(ProviderAead, FindsOnlyTheCipherItIsAskedFor) {
+  EXPECT_TRUE(ProviderAead::Find("AES-256-GCM").has_value());
+  EXPECT_TRUE(ProviderAead::Find("chacha20-poly1305").has_value());  // names ignore case
+  EXPECT_FALSE(ProviderAead::Find("AES-256-GCM-SIV-NOT-A-CIPHER").has_value());
+  EXPECT_FALSE(ProviderAead::Find("").has_value());
+}
+
 TEST(Aead, MovedKeyStillWorks) {
   AeadKey original(Cipher::kChaCha20Poly1305, testing::Incrementing<Key32>(5));
   auto data = Bytes("payload");
