@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/check.h"
+#include "crypto/provider_aead.h"
 #include "crypto/sodium_init.h"
 
 namespace vdemesh::crypto {

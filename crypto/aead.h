@@ -6,13 +6,13 @@
 //                      (AesGcmAvailable()), since a software AES would leak through timing.
 // Two implementations of each, chosen by size, since each wins where the other loses (measured
 // on this project's machines): messages of kBulkBytes and more go to OpenSSL's libcrypto, called
-// through its provider functions (provider_aead.h), which sealed a 1436-byte frame in 530 ns
-// (AES-256-GCM) and 970 ns (ChaCha20-Poly1305) against libsodium's 930 and 1450 even through
-// the slower EVP layer (on a machine with VAES; 795 against 1175 ns for 1408 bytes on one
-// without); smaller ones go to libsodium, which is faster there (144 against
-// 206 ns at 64 bytes) and whose short code path keeps a lone ping fast when the caches are cold
-// (with OpenSSL for everything, ping RTTs across the overlay grew by ~40 us). The output is the
-// same standard AEAD either way (tests check it byte for byte).
+// through its provider functions (provider_aead.h). Even through EVP it sealed a 1436-byte frame
+// in 530 ns (AES-256-GCM) and 970 ns (ChaCha20-Poly1305) against libsodium's 930 and 1450 on a
+// machine with VAES; directly, 1408 bytes take 795 against 1175 ns on one without. Smaller
+// messages go to libsodium, which is faster there (at 64 bytes 144 against 206 ns through EVP,
+// 228 against 293 directly) and whose short code path keeps a lone ping fast when the caches
+// are cold (with OpenSSL for everything, ping RTTs across the overlay grew by ~40 us). The
+// output is the same standard AEAD either way (tests check it byte for byte).
 // Nonces are Noise's (revision 34, section 12): 4 zero bytes, then the counter, little-endian
 // for ChaChaPoly and big-endian for AESGCM. So a Noise CipherState and our data packets use the
 // same AeadKey, and each counter value must be used at most once per key (the caller's job:
@@ -36,10 +36,11 @@
 #include <string_view>
 
 #include "crypto/constants.h"
-#include "crypto/provider_aead.h"
 #include "crypto/secret.h"
 
 namespace vdemesh::crypto {
+
+class ProviderAead;
 
 enum class Cipher : std::uint8_t { kChaCha20Poly1305, kAes256Gcm };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "crypto/keys.h"
+#include "crypto/provider_aead.h"
 #include "tests/unit/crypto/test_util.h"
 
 namespace vdemesh::crypto {
@@ -281,7 +282,7 @@ TEST(Aead, BulkMessagesGoToOpenSsl) {
   }
 }
 
-TEST(ProviderAead, FindsOnlyTheCipherItIsAskedFor) {
+TEST(ProviderAead, FindsCiphersByNameInAnyCaseAndNoUnknownOne) {
   EXPECT_TRUE(ProviderAead::Find("AES-256-GCM").has_value());
   EXPECT_TRUE(ProviderAead::Find("chacha20-poly1305").has_value());  // names ignore case
   EXPECT_FALSE(ProviderAead::Find("AES-256-GCM-SIV-NOT-A-CIPHER").has_value());
