@@ -11,19 +11,29 @@ std::vector<std::uint16_t> VlanSet::ToVector() const {
   return out;
 }
 
-namespace {
+std::string VlanSet::ToString() const {
+  std::string out;
+  for (unsigned v = kMinVlan; v <= kMaxVlan; ++v) {
+    if (!bits_.test(v)) continue;
+    unsigned last = v;
+    while (last < kMaxVlan && bits_.test(last + 1)) ++last;
+    if (!out.empty()) out += ',';
+    out += std::to_string(v);
+    if (last > v) out += '-' + std::to_string(last);
+    v = last;
+  }
+  return out;
+}
 
-std::optional<unsigned> ParseVid(std::string_view s, std::string* err) {
+std::optional<std::uint16_t> ParseVlanId(std::string_view s, std::string* err) {
   unsigned v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !IsValidVlan(v)) {
     *err = "bad VLAN id '" + std::string(s) + "' (expected 1..4094)";
     return std::nullopt;
   }
-  return v;
+  return static_cast<std::uint16_t>(v);
 }
-
-}  // namespace
 
 std::optional<VlanSet> VlanSet::Parse(std::string_view text, std::string* err) {
   VlanSet set;
@@ -32,9 +42,9 @@ std::optional<VlanSet> VlanSet::Parse(std::string_view text, std::string* err) {
     const std::string_view item = text.substr(0, comma);
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     const auto dash = item.find('-');
-    auto lo = ParseVid(item.substr(0, dash), err);
+    auto lo = ParseVlanId(item.substr(0, dash), err);
     if (!lo) return std::nullopt;
-    auto hi = dash == std::string_view::npos ? lo : ParseVid(item.substr(dash + 1), err);
+    auto hi = dash == std::string_view::npos ? lo : ParseVlanId(item.substr(dash + 1), err);
     if (!hi) return std::nullopt;
     if (*hi < *lo) {
       *err = "bad VLAN range '" + std::string(item) + "'";
@@ -87,6 +97,13 @@ VlanVerdict PortVlan::Classify(bool tagged, std::uint16_t tag_vid,
 bool PortVlan::Carries(std::uint16_t vlan) const noexcept {
   if (!trunk_) return vlan == access_vid_;
   return (native_vid_ != 0 && vlan == native_vid_) || allowed_.Contains(vlan);  // 0 = no native
+}
+
+std::string PortVlan::ToString() const {
+  if (!trunk_) return "access VLAN " + std::to_string(access_vid_);
+  std::string out = "trunk VLANs " + allowed_.ToString();
+  if (native_vid_ != 0) out += " native " + std::to_string(native_vid_);
+  return out;
 }
 
 }  // namespace vdemesh::core

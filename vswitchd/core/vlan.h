@@ -18,6 +18,8 @@ inline constexpr std::uint16_t kMaxVlan = 4094;
 inline constexpr std::uint16_t kDefaultVlan = 1;
 
 constexpr bool IsValidVlan(unsigned v) { return v >= kMinVlan && v <= kMaxVlan; }
+// "10" -> 10; nullopt (and *err) on anything but a decimal id in 1..4094.
+std::optional<std::uint16_t> ParseVlanId(std::string_view text, std::string* err);
 
 class VlanSet {
  public:
@@ -25,6 +27,7 @@ class VlanSet {
   bool Contains(std::uint16_t vid) const noexcept { return vid < bits_.size() && bits_.test(vid); }
   bool empty() const { return bits_.none(); }
   std::vector<std::uint16_t> ToVector() const;
+  std::string ToString() const;  // "10,20-30", the form Parse() reads
   // "10,20,30-40" -> set; nullopt (and *err) on a bad list or an id outside 1..4094.
   static std::optional<VlanSet> Parse(std::string_view text, std::string* err);
 
@@ -52,6 +55,8 @@ class PortVlan {
   bool Carries(std::uint16_t vlan) const noexcept;
   // Whether frames of `vlan` leave this port with an 802.1Q tag.
   bool EgressTagged(std::uint16_t vlan) const noexcept { return trunk_ && vlan != native_vid_; }
+  // "access VLAN 10", "trunk VLANs 10,20-30", "trunk VLANs 10 native 5": for logs.
+  std::string ToString() const;
 
  private:
   bool trunk_ = false;

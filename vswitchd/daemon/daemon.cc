@@ -40,7 +40,11 @@ class ShardSink final : public vde::EndpointSink {
  public:
   ShardSink(EventLoop& shard, datapath::NetworkDatapath* dp) : shard_(shard), dp_(dp) {}
   void OnEndpointOpened(const vde::EndpointInfo& info, int fd) override {
-    shard_.Post([dp = dp_, port = info.port, id = info.id, fd] { dp->AddEndpoint(port, id, fd); });
+    // One task, so that no frame reaches the client on the port's old VLAN.
+    shard_.Post([dp = dp_, port = info.port, id = info.id, vlan = info.vlan, fd] {
+      if (vlan) dp->SetPortVlan(port, *vlan);
+      dp->AddEndpoint(port, id, fd);
+    });
   }
   void OnEndpointClosed(const vde::EndpointInfo& info) override {
     shard_.Post([dp = dp_, port = info.port, id = info.id] { dp->RemoveEndpoint(port, id); });

@@ -9,8 +9,11 @@
 #include <sys/un.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+
+#include "vswitchd/core/vlan.h"
 
 namespace vdemesh::vde {
 
@@ -22,6 +25,7 @@ enum class RequestError : std::uint8_t {
   kBadVersion,  // e.g. version 2 (pre-2007 libvdeplug)
   kBadType,     // a request type other than NEW_CONTROL / NEW_PORT0
   kBadSocket,   // not AF_UNIX, empty, or a path without NUL
+  kBadOption,   // the vdemesh extension (wire.h) with an option vswitchd refuses
 };
 const char* RequestErrorText(RequestError e) noexcept;
 
@@ -33,6 +37,12 @@ struct Request {
   struct sockaddr_un client {};  // the client's datagram socket, validated
   bool abstract = false;         // client is in the abstract namespace (sun_path[0] == 0)
   std::string description;       // printable ASCII, at most 128 characters
+
+  // The vdemesh extension (wire.h): set only by a vdemesh:// client, which is answered with a
+  // status first. `vlan`: the VLAN mode it asks for its port (vlan=, trunk=, native=).
+  bool extended = false;
+  std::optional<core::PortVlan> vlan;
+  std::string option_error;  // with kBadOption: which option and why
 
   std::string ClientName() const;  // the path, or "@name" for an abstract socket
 };

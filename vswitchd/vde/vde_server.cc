@@ -37,6 +37,24 @@ namespace {
 
 error_code LastError() { return {errno, boost::system::system_category()}; }
 
+// The status block of the vdemesh extension (wire.h): the text, NUL-padded, cut to fit.
+std::string Status(const std::string& text) {
+  std::string out = text.substr(0, kStatusBytes - 1);
+  out.resize(kStatusBytes, '\0');
+  return out;
+}
+
+// The answer to an accepted client: the address of its data socket, after the status for a
+// vdemesh client (wire.h).
+std::string Answer(bool extended, const std::string& data_path) {
+  sockaddr_un reply{};
+  reply.sun_family = AF_UNIX;
+  std::strncpy(reply.sun_path, data_path.c_str(), sizeof reply.sun_path - 1);
+  std::string out = extended ? Status(kStatusOk) : std::string();
+  out.append(reinterpret_cast<const char*>(&reply), sizeof reply);
+  return out;
+}
+
 bool IsOurDataSocketName(const char* name) {
   // "NNN.ID" as created by CreateDataSocket().
   const char* dot = std::strchr(name, '.');
@@ -195,7 +213,9 @@ awaitable<bool> VdeServer::Impl::ReadRequest(stream_protocol::socket& sock, Requ
   deadline.cancel();
   const RequestError err = ParseRequest(std::span(buf.data(), got), req);
   if (err != RequestError::kNone) {
-    *why = std::string(RequestErrorText(err)) + " (" + std::to_string(got) + " bytes)";
+    *why = std::string(RequestErrorText(err)) +
+           (err == RequestError::kBadOption ? ": " + req->option_error
+                                            : " (" + std::to_string(got) + " bytes)");
     co_return false;
   }
   co_return true;
@@ -214,6 +234,11 @@ std::optional<std::uint32_t> VdeServer::Impl::AcquirePort(const Request& req, ui
     PortSlot& slot = ports[port];
     if (slot.users > 0 && (slot.reserved || (uid != 0 && slot.owner != uid))) {
       *why = "port " + std::to_string(port) + " is in use by another user";
+      return std::nullopt;
+    }
+    // Its VLAN would change under the clients already there.
+    if (slot.users > 0 && req.vlan) {
+      *why = "port " + std::to_string(port) + " is in use; a VLAN can be chosen only for a free port";
       return std::nullopt;
     }
   } else {
@@ -294,19 +319,28 @@ awaitable<void> VdeServer::Impl::Serve(std::shared_ptr<stream_protocol::socket> 
   ucred cred{};
   socklen_t len = sizeof cred;
   getsockopt(sock->native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len);
-  EndpointInfo info;
-  Request req;
+  // On the heap: each holds a VLAN set of 512 bytes, which GCC 12 does not keep in a
+  // coroutine frame cleanly (-Wmismatched-new-delete on asio's frame allocator).
+  const auto request = std::make_unique<Request>();
+  const auto endpoint = std::make_unique<EndpointInfo>();
+  Request& req = *request;
+  EndpointInfo& info = *endpoint;
   std::string why;
   int fd = -1;
   if (co_await ReadRequest(*sock, &req, &why)) {
     if (auto port = AcquirePort(req, cred.uid, &why)) {
-      info = {next_id++, *port, req.description, cred.uid, cred.pid, {}};
+      info = {next_id++, *port, req.description, cred.uid, cred.pid, {}, req.vlan};
       fd = CreateDataSocket(req, cred, &info, &why);
       if (fd < 0) ReleasePort(*port);
     }
   }
   if (fd < 0 || shut_down) {
     if (fd >= 0) close(fd);
+    if (req.extended && !shut_down) {
+      // 128 bytes into a fresh stream's empty buffer: this write does not wait.
+      error_code ignored;
+      asio::write(*sock, asio::buffer(Status(kStatusError + why)), ignored);
+    }
     // A connect-and-close is a liveness probe (ours at start-up, or a script's), not an error.
     const auto level = why == kClosedEarly ? spdlog::level::debug : spdlog::level::warn;
     VDEMESH_LOG_LIMITED(log, level, "{}: refused client pid={} uid={}: {}", options.dir, cred.pid,
@@ -314,17 +348,14 @@ awaitable<void> VdeServer::Impl::Serve(std::shared_ptr<stream_protocol::socket> 
     --connections;
     co_return;
   }
-  sockaddr_un reply{};
-  reply.sun_family = AF_UNIX;
-  std::strncpy(reply.sun_path, info.data_path.c_str(), sizeof reply.sun_path - 1);
-  auto [wec, wn] =
-      co_await asio::async_write(*sock, asio::buffer(&reply, sizeof reply), kUseAwaitable);
+  const std::string answer = Answer(req.extended, info.data_path);
+  auto [wec, wn] = co_await asio::async_write(*sock, asio::buffer(answer), kUseAwaitable);
   if (!wec && !shut_down) {
     clients[info.id] = {info, sock};
     sink->OnEndpointOpened(info, fd);
     fd = -1;
-    log->info("port {} plugged: \"{}\" pid={} uid={}", info.port, info.description, cred.pid,
-              cred.uid);
+    log->info("port {} plugged: \"{}\" pid={} uid={}{}", info.port, info.description, cred.pid,
+              cred.uid, info.vlan ? ", " + info.vlan->ToString() : "");
     // Nothing more is expected on the control stream; EOF (or any error) unplugs the client.
     std::array<char, 256> sink_buf;
     for (;;) {

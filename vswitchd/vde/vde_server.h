@@ -2,7 +2,8 @@
 //
 // Serves DIR/ctl: accepts a client, reads its request_v3, gives it a port, creates the
 // switch-side data socket DIR/NNN.ID connected to the client's socket, replies with its
-// address, and then watches the control stream: EOF unplugs the endpoint. The data socket
+// address, and then watches the control stream: EOF unplugs the endpoint. A vdemesh:// client
+// (wire.h's extension) may also choose its port's VLAN, and hears why it was refused. The data socket
 // itself is handed to the datapath through EndpointSink; this class never moves frames.
 //
 // Thread affinity: the control thread's io_context (file-system work happens here, never on a
@@ -21,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "vswitchd/core/vlan.h"
+
 namespace vdemesh::vde {
 
 struct EndpointInfo {
@@ -30,6 +33,9 @@ struct EndpointInfo {
   uid_t uid = 0;
   pid_t pid = 0;
   std::string data_path;  // the switch-side data socket
+  // The VLAN mode a vdemesh:// client asked for; its port, which it has to itself, takes it
+  // before the first frame moves.
+  std::optional<core::PortVlan> vlan;
 };
 
 // Receives endpoints as they come and go; implemented by the daemon (which posts to a shard).

@@ -38,4 +38,19 @@ static_assert(kRequestFixedBytes == 122, "request_v3 layout must match libvdeplu
 static_assert(kRequestMaxBytes == 250, "request_v3 layout must match libvdeplug");
 static_assert(kReplyBytes == 110, "the reply is a sockaddr_un");
 
+// vdemesh's extension, spoken by the vdemesh:// plugin. libvdeplug sends the description
+// without its NUL, so nothing of a stock client's ever follows one. A vdemesh client ends its
+// description with a NUL and appends the marker and its options, space-separated, all inside
+// the 128 description bytes: "vdemesh/1", "vdemesh/1 vlan=10", "vdemesh/1 trunk=10,20-30
+// native=5". vde_switch stops at the NUL and never sees them.
+//
+// vswitchd answers such a client with a status of kStatusBytes first, NUL-padded: kStatusOk,
+// then the usual sockaddr_un; or kStatusError and the reason, then EOF. The client thus learns
+// why it was refused, and whether it reached vswitchd at all: a stock switch's answer is the
+// sockaddr_un alone, which starts with AF_UNIX (bytes 01 00), never with the marker.
+inline constexpr char kExtensionMarker[] = "vdemesh/1";
+inline constexpr std::size_t kStatusBytes = 128;
+inline constexpr char kStatusOk[] = "vdemesh/1 ok";
+inline constexpr char kStatusError[] = "vdemesh/1 error: ";
+
 }  // namespace vdemesh::vde
