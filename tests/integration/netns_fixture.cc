@@ -268,6 +268,9 @@ void NetnsTest::SetUp() {
   if (path.find("/usr/sbin") == std::string::npos)
     setenv("PATH", (path + ":/usr/sbin:/sbin").c_str(), 1);
   if (!RunCommand({"ip", "-V"}, 5s).ok()) GTEST_SKIP() << "the ip command (iproute2) is missing";
+  // vde_plug and vde_frame_tool find the vdemesh:// plugin of this build, and libvdeplug's own
+  // plugins (tap://, null://...) where they are installed.
+  setenv("VDEPLUGIN_PATH", VDEMESH_PLUGIN_DIR ":" VDEPLUG_SYSTEM_PLUGIN_DIR, 1);
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   RemoveLeftoversOfDeadRuns();
   std::string templ = "/tmp/" + std::string(kTmpPrefix) + std::to_string(getpid()) + ".XXXXXX";

@@ -45,6 +45,9 @@
 #ifndef VSWITCHCTL_BIN
 #error "VSWITCHCTL_BIN must name the vswitchctl binary under test"
 #endif
+#ifndef VDEMESH_PLUGIN_DIR
+#error "VDEMESH_PLUGIN_DIR must name the directory of libvdeplug_vdemesh.so under test"
+#endif
 #ifndef VDE_FRAME_TOOL_BIN
 #error "VDE_FRAME_TOOL_BIN must name the vde_frame_tool binary"
 #endif

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "vswitchd/vde/wire.h"
@@ -238,10 +239,108 @@ TEST(ParseRequest, NonPrintableDescriptionBytesBecomeQuestionMarks) {
   EXPECT_EQ(r.description, "a?b?c?[31md?e??f");
 }
 
+// ---- the vdemesh extension: options after the description's NUL (wire.h) ----
+
+// What the vdemesh:// plugin sends: the description, a NUL, the marker and its options.
+Bytes Extended(const std::string& descr, const std::string& extension) {
+  return Request3(0, "/tmp/c", descr + std::string(1, '\0') + extension);
+}
+
+TEST(ParseRequestExtension, AStockRequestIsNotExtended) {
+  Request r;
+  ASSERT_EQ(Parse(ValidRequest(), &r), RequestError::kNone);
+  EXPECT_FALSE(r.extended);
+  EXPECT_FALSE(r.vlan);
+}
+
+TEST(ParseRequestExtension, ZerosOrOtherBytesAfterTheNulAreNotOurs) {
+  for (const std::string& tail : {std::string(60, '\0'), std::string("secret"),
+                                  std::string("vdemesh/10 vlan=3"), std::string("vdemesh/1x"),
+                                  std::string("VDEMESH/1 vlan=3")}) {
+    Request r;
+    ASSERT_EQ(Parse(Extended("vm1", tail), &r), RequestError::kNone) << tail;
+    EXPECT_FALSE(r.extended) << tail;
+    EXPECT_FALSE(r.vlan) << tail;
+    EXPECT_EQ(r.description, "vm1");
+  }
+}
+
+TEST(ParseRequestExtension, TheMarkerAloneAsksForNoVlan) {
+  Request r;
+  ASSERT_EQ(Parse(Extended("vm1", "vdemesh/1"), &r), RequestError::kNone);
+  EXPECT_TRUE(r.extended);
+  EXPECT_FALSE(r.vlan);
+  EXPECT_EQ(r.description, "vm1");
+}
+
+TEST(ParseRequestExtension, VlanAsksForAnAccessPort) {
+  Request r;
+  ASSERT_EQ(Parse(Extended("", "vdemesh/1 vlan=4094"), &r), RequestError::kNone);
+  ASSERT_TRUE(r.vlan);
+  EXPECT_FALSE(r.vlan->is_trunk());
+  EXPECT_EQ(r.vlan->access_vlan(), 4094);
+}
+
+TEST(ParseRequestExtension, TrunkAndNativeAskForATrunk) {
+  Request r;
+  ASSERT_EQ(Parse(Extended("vm1", "vdemesh/1 trunk=10,20-22  native=5"), &r), RequestError::kNone);
+  ASSERT_TRUE(r.vlan);
+  EXPECT_TRUE(r.vlan->is_trunk());
+  EXPECT_EQ(r.vlan->allowed().ToVector(), (std::vector<std::uint16_t>{10, 20, 21, 22}));
+  EXPECT_EQ(r.vlan->native_vlan(), 5);
+  EXPECT_EQ(r.vlan->ToString(), "trunk VLANs 10,20-22 native 5");
+}
+
+TEST(ParseRequestExtension, OptionsEndAtTheNextNul) {
+  Request r;
+  ASSERT_EQ(Parse(Extended("vm1", std::string("vdemesh/1 vlan=3\0vlan=4", 24)), &r),
+            RequestError::kNone);
+  ASSERT_TRUE(r.vlan);
+  EXPECT_EQ(r.vlan->access_vlan(), 3);
+}
+
+TEST(ParseRequestExtension, EveryBadOptionIsRefusedWithItsReason) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"vlan=0", "bad VLAN id '0'"},
+      {"vlan=4095", "bad VLAN id '4095'"},
+      {"vlan=10x", "bad VLAN id '10x'"},
+      {"vlan=", "bad VLAN id ''"},
+      {"vlan", "bad VLAN id ''"},
+      {"trunk=10,5000", "bad VLAN id '5000'"},
+      {"trunk=20-10", "bad VLAN range"},
+      {"vlan=3 vlan=4", "given twice"},
+      {"trunk=3 trunk=4", "given twice"},
+      {"vlan=3 trunk=4", "excludes"},
+      {"vlan=3 native=4", "excludes"},
+      {"native=4", "needs trunk="},
+      {"colour=blue", "unknown option 'colour=blue'"},
+      {"x\x1b[31m", "unknown option 'x?[31m'"},
+  };
+  for (const auto& [options, reason] : cases) {
+    Request r;
+    EXPECT_EQ(Parse(Extended("vm1", "vdemesh/1 " + options), &r), RequestError::kBadOption)
+        << options;
+    EXPECT_TRUE(r.extended) << options;  // so the client hears why
+    EXPECT_NE(r.option_error.find(reason), std::string::npos) << options << ": " << r.option_error;
+  }
+}
+
+TEST(ParseRequestExtension, ExtensionFillingTheDescriptionIsRead) {
+  std::string options = "vdemesh/1 trunk=";
+  while (options.size() < 124) options += "10,";
+  options += "200";
+  ASSERT_EQ(options.size(), 127u);  // with the NUL before it: all 128 description bytes
+  Request r;
+  ASSERT_EQ(Parse(Extended("", options), &r), RequestError::kNone);
+  ASSERT_TRUE(r.vlan);
+  EXPECT_EQ(r.vlan->allowed().ToVector(), (std::vector<std::uint16_t>{10, 200}));
+}
+
 TEST(RequestErrorText, EveryErrorHasAText) {
   for (const RequestError e : {RequestError::kNone, RequestError::kTooShort, RequestError::kTooLong,
                                RequestError::kBadMagic, RequestError::kBadVersion,
-                               RequestError::kBadType, RequestError::kBadSocket}) {
+                               RequestError::kBadType, RequestError::kBadSocket,
+                               RequestError::kBadOption}) {
     EXPECT_STRNE(RequestErrorText(e), "unknown");
     EXPECT_STRNE(RequestErrorText(e), "");
   }

@@ -242,5 +242,30 @@ TEST(PortVlan, TrunkWithoutNativeVlanDoesNotCarryVlanZero) {
   EXPECT_FALSE(p.Carries(0));
 }
 
+TEST(VlanSet, ToStringWritesRangesThatParseReadsBack) {
+  for (const char* text : {"1", "1-4094", "10,20-30,4094", "1,3,5-6"}) {
+    EXPECT_EQ(Set(text).ToString(), text);
+  }
+  EXPECT_EQ(Set("5,4,3,1").ToString(), "1,3-5");
+  EXPECT_EQ(VlanSet().ToString(), "");
+}
+
+TEST(ParseVlanId, TakesOneDecimalIdInRange) {
+  std::string err;
+  EXPECT_EQ(ParseVlanId("1", &err), 1);
+  EXPECT_EQ(ParseVlanId("4094", &err), 4094);
+  for (const char* bad : {"0", "4095", "", "1-2", "+5", " 5", "5 ", "0x10", "99999999999"}) {
+    err.clear();
+    EXPECT_FALSE(ParseVlanId(bad, &err)) << bad;
+    EXPECT_NE(err.find("bad VLAN id"), std::string::npos) << bad;
+  }
+}
+
+TEST(PortVlan, ToStringSaysTheMode) {
+  EXPECT_EQ(PortVlan::Access(7).ToString(), "access VLAN 7");
+  EXPECT_EQ(PortVlan::Trunk(Set("10,11,12"), 0).ToString(), "trunk VLANs 10-12");
+  EXPECT_EQ(PortVlan::Trunk(Set("10"), 3).ToString(), "trunk VLANs 10 native 3");
+}
+
 }  // namespace
 }  // namespace vdemesh::core
