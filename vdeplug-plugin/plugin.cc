@@ -98,7 +98,8 @@ sockaddr_un UnixAddress(const std::string& path) {
 std::size_t ReadUntil(int fd, char* buf, std::size_t n, Clock::time_point deadline) {
   std::size_t got = 0;
   while (got < n) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     pollfd p{fd, POLLIN, 0};
     if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) {
       if (errno == EINTR) continue;
@@ -164,8 +165,7 @@ sockaddr_un ReadAnswer(int ctl, const VdemeshUrl& url) {
   const auto deadline = Clock::now() + kAnswerTimeout;
   char status[kStatusBytes] = {};
   const std::size_t head = ReadUntil(ctl, status, 2, deadline);
-  if (head < 2)
-    throw OpenError{ECONNREFUSED, url.dir + " closed the connection without an answer"};
+  if (head < 2) throw OpenError{ECONNREFUSED, url.dir + " closed the connection without an answer"};
   sockaddr_un reply{};
   char* const reply_bytes = reinterpret_cast<char*>(&reply);
   const sa_family_t family = AF_UNIX;

@@ -5,7 +5,9 @@
 //   - the length checks come first: <122 bytes is kTooShort, >250 is kTooLong;
 //   - on success the description is printable ASCII of at most 128 characters, the client name
 //     is non-empty, the socket is AF_UNIX, a path (not abstract) name is NUL-terminated inside
-//     sun_path, and the port is the type's upper 24 bits (0 for NEW_PORT0).
+//     sun_path, and the port is the type's upper 24 bits (0 for NEW_PORT0);
+//   - the vdemesh extension (wire.h): a VLAN only in an extended request, a valid one; a
+//     refused option only in an extended request, and with a reason.
 #include <sys/socket.h>
 
 #include <cstddef>
@@ -26,7 +28,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(vdemesh::vde::RequestErrorText(err) != nullptr);
   if (size < vdemesh::vde::kRequestFixedBytes) FUZZ_CHECK(err == RequestError::kTooShort);
   if (size > vdemesh::vde::kRequestMaxBytes) FUZZ_CHECK(err == RequestError::kTooLong);
+  if (err == RequestError::kBadOption) FUZZ_CHECK(req.extended && !req.option_error.empty());
   if (err != RequestError::kNone) return 0;
+
+  FUZZ_CHECK(!req.vlan || req.extended);
+  if (req.vlan && !req.vlan->is_trunk())
+    FUZZ_CHECK(vdemesh::core::IsValidVlan(req.vlan->access_vlan()));
+  if (req.vlan && req.vlan->is_trunk()) {
+    FUZZ_CHECK(!req.vlan->allowed().empty());
+    FUZZ_CHECK(req.vlan->native_vlan() == 0 || vdemesh::core::IsValidVlan(req.vlan->native_vlan()));
+  }
 
   FUZZ_CHECK(req.description.size() <= vdemesh::vde::kMaxDescription);
   for (const char c : req.description) FUZZ_CHECK(c >= 0x20 && c <= 0x7e);

@@ -4,7 +4,8 @@
 //   +----------------------------------------------------------------------------------+
 //   | root namespace: vswitchd -s swN (or /run/vdemesh/NAME), or a stock vde_switch      |
 //   +--------+-------------------------+-------------------------+---------------------+
-//            | vdemesh://swN[vlan=10]  | vdemesh://swN[vlan=10]  | vdemesh://swN[vlan=20], vde://swN
+//            | vdemesh://swN[vlan=10]  | vdemesh://swN[vlan=10]  | vdemesh://swN[vlan=20],
+//            vde://swN
 //   +--------+---------+     +---------+---------+     +---------+---------+
 //   | netns A: tap0    |     | netns B: tap0     |     | netns C, D: tap0  |
 //   +------------------+     +-------------------+     +-------------------+
@@ -71,8 +72,8 @@ TEST_F(Plugin, PortAndTrunkComeFromTheUrlAndTheSwitchLogsThem) {
   const Guest b = AddGuest(url + "[vlan=5]", "10.99.8.2/24");
   const PingResult p = Ping(a.ns, b.ip);
   EXPECT_EQ(p.received, 3) << p.out;
-  EXPECT_TRUE(WaitUntil(
-      [&] { return ReadFile(sw.log).find("port 9 plugged") != std::string::npos; }, 5s));
+  EXPECT_TRUE(
+      WaitUntil([&] { return ReadFile(sw.log).find("port 9 plugged") != std::string::npos; }, 5s));
   EXPECT_NE(ReadFile(sw.log).find("trunk VLANs 10,20-22 native 5"), std::string::npos)
       << Tail(sw.log, 20);
 }

@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <fstream>
@@ -58,7 +58,7 @@ class ShardSink final : public vde::EndpointSink {
 struct Network {
   const NetworkOptions* options = nullptr;
   datapath::Shard* shard = nullptr;
-  std::uint32_t thread = 0;  // index of `shard`
+  std::uint32_t thread = 0;                             // index of `shard`
   std::unique_ptr<datapath::NetworkDatapath> datapath;  // created and destroyed on the shard
   std::unique_ptr<ShardSink> sink;
   std::unique_ptr<vde::VdeServer> vde;

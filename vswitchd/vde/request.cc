@@ -61,8 +61,8 @@ bool ParseOptions(std::string_view text, Request* out) {
     const auto eq = option.find('=');
     const std::string_view key = option.substr(0, eq);
     const std::string_view value = eq == std::string_view::npos ? "" : option.substr(eq + 1);
-    const bool repeated = (key == "vlan" && access) || (key == "trunk" && trunk) ||
-                          (key == "native" && native);
+    const bool repeated =
+        (key == "vlan" && access) || (key == "trunk" && trunk) || (key == "native" && native);
     if (repeated) {
       err = "option '" + std::string(key) + "' given twice";
       return false;

@@ -213,9 +213,9 @@ awaitable<bool> VdeServer::Impl::ReadRequest(stream_protocol::socket& sock, Requ
   deadline.cancel();
   const RequestError err = ParseRequest(std::span(buf.data(), got), req);
   if (err != RequestError::kNone) {
-    *why = std::string(RequestErrorText(err)) +
-           (err == RequestError::kBadOption ? ": " + req->option_error
-                                            : " (" + std::to_string(got) + " bytes)");
+    *why = std::string(RequestErrorText(err)) + (err == RequestError::kBadOption
+                                                     ? ": " + req->option_error
+                                                     : " (" + std::to_string(got) + " bytes)");
     co_return false;
   }
   co_return true;
@@ -238,7 +238,8 @@ std::optional<std::uint32_t> VdeServer::Impl::AcquirePort(const Request& req, ui
     }
     // Its VLAN would change under the clients already there.
     if (slot.users > 0 && req.vlan) {
-      *why = "port " + std::to_string(port) + " is in use; a VLAN can be chosen only for a free port";
+      *why =
+          "port " + std::to_string(port) + " is in use; a VLAN can be chosen only for a free port";
       return std::nullopt;
     }
   } else {

@@ -3,8 +3,8 @@
 // Serves DIR/ctl: accepts a client, reads its request_v3, gives it a port, creates the
 // switch-side data socket DIR/NNN.ID connected to the client's socket, replies with its
 // address, and then watches the control stream: EOF unplugs the endpoint. A vdemesh:// client
-// (wire.h's extension) may also choose its port's VLAN, and hears why it was refused. The data socket
-// itself is handed to the datapath through EndpointSink; this class never moves frames.
+// (wire.h's extension) may also choose its port's VLAN, and hears why it was refused. The data
+// socket itself is handed to the datapath through EndpointSink; this class never moves frames.
 //
 // Thread affinity: the control thread's io_context (file-system work happens here, never on a
 // datapath shard). Port numbers are allocated here and owned by one uid while in use; several

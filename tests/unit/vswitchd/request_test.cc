@@ -254,9 +254,9 @@ TEST(ParseRequestExtension, AStockRequestIsNotExtended) {
 }
 
 TEST(ParseRequestExtension, ZerosOrOtherBytesAfterTheNulAreNotOurs) {
-  for (const std::string& tail : {std::string(60, '\0'), std::string("secret"),
-                                  std::string("vdemesh/10 vlan=3"), std::string("vdemesh/1x"),
-                                  std::string("VDEMESH/1 vlan=3")}) {
+  for (const std::string& tail :
+       {std::string(60, '\0'), std::string("secret"), std::string("vdemesh/10 vlan=3"),
+        std::string("vdemesh/1x"), std::string("VDEMESH/1 vlan=3")}) {
     Request r;
     ASSERT_EQ(Parse(Extended("vm1", tail), &r), RequestError::kNone) << tail;
     EXPECT_FALSE(r.extended) << tail;
@@ -337,10 +337,10 @@ TEST(ParseRequestExtension, ExtensionFillingTheDescriptionIsRead) {
 }
 
 TEST(RequestErrorText, EveryErrorHasAText) {
-  for (const RequestError e : {RequestError::kNone, RequestError::kTooShort, RequestError::kTooLong,
-                               RequestError::kBadMagic, RequestError::kBadVersion,
-                               RequestError::kBadType, RequestError::kBadSocket,
-                               RequestError::kBadOption}) {
+  for (const RequestError e :
+       {RequestError::kNone, RequestError::kTooShort, RequestError::kTooLong,
+        RequestError::kBadMagic, RequestError::kBadVersion, RequestError::kBadType,
+        RequestError::kBadSocket, RequestError::kBadOption}) {
     EXPECT_STRNE(RequestErrorText(e), "unknown");
     EXPECT_STRNE(RequestErrorText(e), "");
   }
