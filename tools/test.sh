@@ -54,8 +54,8 @@ else
   (
     timeout 300 cmake -S . -B build-asan -DVDEMESH_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null &&
       timeout 1800 cmake --build build-asan -j "${BUILD_JOBS:-2}" \
-        --target vswitchd_tests transport_tests crypto_tests >/dev/null &&
-      for t in vswitchd_tests transport_tests crypto_tests; do
+        --target vswitchd_tests transport_tests crypto_tests plugin_tests >/dev/null &&
+      for t in vswitchd_tests transport_tests crypto_tests plugin_tests; do
         UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 timeout 300 "build-asan/tests/$t" \
           --gtest_brief=1 || exit 1
       done

@@ -6,8 +6,9 @@
 #   ul0 10.95.0.1/24  <--------- veth, UDP 6655 ---------->  ul0 10.95.0.2/24   (MTU 1500)
 #   vswitchd -s $tmp/swA --control $tmp/ctlA.sock         vswitchd -s $tmp/swB ... --peer 10.95.0.1
 #     --network-key $tmp/network.key --host-key $tmp/hostA.key   (same network key, own host key)
-#        | VDE (a unix socket path)                           |
-#   qemu -netdev vde,sock=$tmp/swA                        qemu -netdev vde,sock=$tmp/swB
+#        | VDE: a plain path, port 1 preset          | VDE: the vdemesh:// plugin chooses VLAN 42
+#        | to VLAN 42 (vswitchctl port set)          |
+#   qemu -netdev vde,sock=$tmp/swA           qemu -netdev vde,sock=vdemesh://$tmp/swB[vlan=42]
 #     virtio-net-pci mac 52:54:00:00:00:01                  virtio-net-pci mac 52:54:00:00:00:02
 #     guest eth0 10.96.0.1/24                               guest eth0 10.96.0.2/24
 #
@@ -19,8 +20,10 @@
 #   VDM-BIGPING-OK | VDM-BIGPING-FAIL   ping -s 1472 (only after VDM-PING-OK)
 # and then keeps answering pings until this script stops it (or powers off by itself after
 # vdm_hold seconds). Both guests must print both OK markers; `vswitchctl ports` on each host must
-# show a port whose description starts with "QEMU" (libvdeplug's description for QEMU), and
-# `vswitchctl peers` the other host up. Both are printed at the end.
+# show a port whose description starts with "QEMU" (libvdeplug's description for QEMU) on VLAN
+# 42, and `vswitchctl peers` the other host up. Both are printed at the end. Guest A reaches its
+# switch as QEMU reaches vde_switch; guest B through this build's vdemesh:// plugin
+# (VDEPLUGIN_PATH), which puts it on VLAN 42: they meet only if both ways work.
 #
 # The guest kernel comes from the Debian package linux-image-<version>-amd64 that
 # linux-image-amd64 depends on: `apt-get download` and `dpkg-deb -x`, never installed on the
@@ -331,18 +334,24 @@ host() {  # host NAME NETNS [--peer ADDR]
 }
 host A "$ns_a"
 host B "$ns_b" --peer 10.95.0.1
+# Port settings outlive their clients: the guest that plugs into port 1 of A lands on VLAN 42.
+ctl A port set 1 --vlan 42 >/dev/null || die "vswitchctl port set 1 --vlan 42 failed on host A"
+plugins=$(realpath "$build/vdeplug")
+[[ -f $plugins/libvdeplug_vdemesh.so ]] || die "$plugins/libvdeplug_vdemesh.so missing: run tools/build.sh"
+stock_plugins=$(dirname "$(find /usr/lib -name libvdeplug_vde.so -path '*vdeplug/*' | head -n 1)")
+export VDEPLUGIN_PATH=$plugins:$stock_plugins
 say "hosts $ns_a (10.95.0.1) and $ns_b (10.95.0.2) run vswitchd; same network key"
 
 # ---- 4. guests ---------------------------------------------------------------------------------
-guest() {  # guest NAME NETNS N IP PEER
-  local name=$1 ns=$2 n=$3
+guest() {  # guest NAME NETNS N IP PEER SOCK
+  local name=$1 ns=$2 n=$3 sock=$6
   local accel_opts=(-accel "$accel")
   [[ $accel == kvm ]] && accel_opts+=(-cpu host)
   qemu_pidfiles+=("$tmp/qemu$name.pid")
   ip netns exec "$ns" timeout -k 10 240 qemu-system-x86_64 "${accel_opts[@]}" \
     -nodefaults -display none -no-user-config -m 256 -smp 1 -no-reboot \
     -pidfile "$tmp/qemu$name.pid" -serial "file:$tmp/guest$name.log" \
-    -netdev "vde,id=n0,sock=$tmp/sw$name" \
+    -netdev "vde,id=n0,sock=$sock" \
     -device "virtio-net-pci,netdev=n0,mac=52:54:00:00:00:0$n" \
     -kernel "$kdir/vmlinuz" -initrd "$tmp/initrd.gz" \
     -append "console=ttyS0 quiet panic=-1 vdm_ip=$4/24 vdm_peer=$5 vdm_wait=90 vdm_hold=150" \
@@ -351,8 +360,8 @@ guest() {  # guest NAME NETNS N IP PEER
   eval "qemu_$name=$!"
 }
 t_guests=$SECONDS
-guest A "$ns_a" 1 10.96.0.1 10.96.0.2
-guest B "$ns_b" 2 10.96.0.2 10.96.0.1
+guest A "$ns_a" 1 10.96.0.1 10.96.0.2 "$tmp/swA"
+guest B "$ns_b" 2 10.96.0.2 10.96.0.1 "vdemesh://$tmp/swB[vlan=42]"
 say "guests booting under QEMU ($accel): 52:54:00:00:00:01 10.96.0.1 on A, 52:54:00:00:00:02 10.96.0.2 on B"
 
 # guest_done NAME: the guest has given its verdict, or its QEMU is gone.
@@ -394,6 +403,8 @@ for h in A B; do
   fi
   grep -Eq '"description": ?"QEMU' "$tmp/ports$h.json" ||
     failures+=("host $h: vswitchctl ports shows no port described \"QEMU...\"")
+  grep -Eq '"access_vlan": ?42' "$tmp/ports$h.json" ||
+    failures+=("host $h: vswitchctl ports shows no port on VLAN 42")
   grep -Eq '"state": ?"up"' "$tmp/peers$h.json" ||
     failures+=("host $h: vswitchctl peers shows no peer up")
 done
