@@ -218,14 +218,24 @@ TEST_F(Vlan, AccessPortsInVlan10ReachEachOtherButNotVlan20) {
 // on may lack 802.1Q (CONFIG_VLAN_8021Q) and with it VLAN filtering on bridges.
 class Trunk : public SwitchTest {
  protected:
-  // Returns the PID of the cable (vde_plug between the two switches).
-  pid_t PlugTagger(const Switch& sw, const std::string& trunk_vlans, std::string* ns) {
+  // Returns the PID of the cable (vde_plug between the two switches). `by_url`: the cable asks
+  // for its trunk itself (vdemesh://DIR[trunk=...]) instead of vswitchctl setting it.
+  pid_t PlugTagger(const Switch& sw, const std::string& trunk_vlans, std::string* ns,
+                   bool by_url = false) {
     const Switch tagger = StartVdeSwitch();
     for (const char* vlan : {"10", "20", "30"})
       VdeSwitchOk(tagger, std::string("vlan/create ") + vlan);
+    const std::string url =
+        by_url ? "vdemesh://" + sw.dir + "[trunk=" + trunk_vlans + "]" : sw.url();
     const pid_t cable =
-        Spawn({"vde_plug", "-D", "vdm-trunk-cable", tagger.url() + "[1]", sw.url()}, "trunk-cable");
-    SetPort(cable, {"--trunk", trunk_vlans});
+        Spawn({"vde_plug", "-D", "vdm-trunk-cable", tagger.url() + "[1]", url}, "trunk-cable");
+    if (by_url) {
+      if (!WaitUntil([&] { return !Running(cable) || FindPort(Ports(), cable); }, 5s) ||
+          !Running(cable))
+        throw FixtureError("the cable did not plug in:\n" + Tail(LogPath("trunk-cable"), 20));
+    } else {
+      SetPort(cable, {"--trunk", trunk_vlans});
+    }
     for (const char* vlan : {"10", "20", "30"})
       VdeSwitchOk(tagger, std::string("vlan/addport ") + vlan + " 1");
     *ns = NewNamespace();
@@ -260,6 +270,22 @@ TEST_F(Trunk, CarriesVlans10And20TaggedAndDropsVlan30AsNotAllowed) {
   ExpectUnreachable(g4, "10.99.30.1");
   const control::Port after = PortOf(cable);
   EXPECT_GT(Drops(after.counters().drops(), "vlan_not_allowed"), 0u) << after.DebugString();
+}
+
+// The same trunk, asked for by the cable's own URL: tagged frames of 10 and 20 cross at once.
+TEST_F(Trunk, CableAskingForTheTrunkInItsUrlCarriesTaggedVlans) {
+  const Switch sw = StartSwitch();
+  const Guest g1 = AddGuest("vdemesh://" + sw.dir + "[vlan=10]", "10.99.10.1/24");
+  const Guest g3 = AddGuest("vdemesh://" + sw.dir + "[vlan=20]", "10.99.20.3/24");
+  Guest g4;
+  const pid_t cable = PlugTagger(sw, "10,20", &g4.ns, /*by_url=*/true);
+  const control::Port trunk = PortOf(cable);
+  EXPECT_EQ(trunk.vlan_mode(), "trunk");
+  EXPECT_EQ(std::vector<std::uint32_t>(trunk.trunk_vlans().begin(), trunk.trunk_vlans().end()),
+            (std::vector<std::uint32_t>{10, 20}));
+  ExpectReachable(g4, g1.ip);
+  ExpectReachable(g4, g3.ip);
+  ExpectUnreachable(g4, "10.99.30.1");
 }
 
 TEST_F(Trunk, LearnsTaggedSourcesInTheirVlanOnTheTrunkPort) {
