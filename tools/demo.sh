@@ -14,7 +14,9 @@
 #   vde_plug vde://$tmp/swA tap://tap0                vde_plug $tmp/swB tap://tap0
 #   tap0 10.97.0.1/24                                 tap0 10.97.0.2/24
 #
-# Shows `vswitchctl peers` and `vswitchctl fdb` on both hosts. Everything it starts is stopped
+# Then a second pair of guests plugs in through the vdemesh:// plugin on VLAN 20, one on each
+# host (vdemesh://$tmp/swA[vlan=20]): they reach each other, and VLAN 1's guests do not reach
+# them. Shows `vswitchctl peers`, `ports` and `fdb` on both hosts. Everything it starts is stopped
 # by PID and every namespace it creates is deleted on exit, even on failure.
 # DEMO_NO_BUILD=1 skips install-deps.sh and build.sh and uses the binaries in ${BUILD_DIR:-build}.
 set -euo pipefail
@@ -120,6 +122,11 @@ guest() {  # guest NETNS URL CIDR
 }
 guest "vdmdemo$$ga" "vde://$tmp/swA" 10.97.0.1/24
 guest "vdmdemo$$gb" "$tmp/swB" 10.97.0.2/24
+# The vdemesh:// plugin of this build, and libvdeplug's own (tap://) where Debian puts them.
+stock_plugins=$(dirname "$(find /usr/lib -name libvdeplug_vde.so -path '*vdeplug/*' | head -n 1)")
+export VDEPLUGIN_PATH=$(realpath "$build/vdeplug"):$stock_plugins
+guest "vdmdemo$$gc" "vdemesh://$tmp/swA[vlan=20]" 10.97.0.3/24
+guest "vdmdemo$$gd" "vdemesh://$tmp/swB[vlan=20]" 10.97.0.4/24
 
 echo "== waiting for the encrypted session between the hosts"
 wait_for peer_up A
@@ -129,10 +136,19 @@ echo "== ping guest A -> guest B (through the overlay)"
 ip netns exec "vdmdemo$$ga" ping -c 3 -W 1 -i 0.2 10.97.0.2
 echo "== ping guest B -> guest A"
 ip netns exec "vdmdemo$$gb" ping -c 3 -W 1 -i 0.2 10.97.0.1
+echo "== ping guest C -> guest D (VLAN 20, across the overlay)"
+ip netns exec "vdmdemo$$gc" ping -c 3 -W 1 -i 0.2 10.97.0.4
+echo "== ping guest A -> guest D must fail: VLAN 1 does not reach VLAN 20"
+if ip netns exec "vdmdemo$$ga" ping -c 2 -W 1 -i 0.2 10.97.0.4; then
+  echo "demo.sh: VLAN 1 reached VLAN 20" >&2
+  exit 1
+fi
 
 for h in A B; do
   echo "== host $h: vswitchctl peers"
   ctl "$h" peers
+  echo "== host $h: vswitchctl ports"
+  ctl "$h" ports
   echo "== host $h: vswitchctl fdb"
   ctl "$h" fdb
 done
