@@ -100,11 +100,11 @@ std::size_t ReadUntil(int fd, char* buf, std::size_t n, Clock::time_point deadli
   while (got < n) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) break;
     pollfd p{fd, POLLIN, 0};
-    if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) <= 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
+    const int ready = poll(&p, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
     const ssize_t r = read(fd, buf + got, n - got);
     if (r < 0 && errno == EINTR) continue;
     if (r <= 0) break;

@@ -120,6 +120,38 @@ TEST_F(Plugin, RefusalsSayWhyAndLeaveTheSwitchServing) {
   EXPECT_EQ(Ping(a.ns, b.ip).received, 3);
 }
 
+std::string VlanOfPort(const control::PortList& ports, std::uint32_t number) {
+  for (const control::Port& p : ports.ports())
+    if (p.number() == number) return VlanOf(p);
+  return "access 1";  // a port the switch does not list has the default
+}
+
+// A client's VLAN is its own: when it leaves, the port's setting (vswitchctl's, or the
+// default) comes back, so that the next client of that port is not put on it unawares; a
+// setting made by vswitchctl in the meantime stays.
+TEST_F(Plugin, AChosenVlanLastsWhileItsClientIsPluggedIn) {
+  const Switch sw = StartSwitch();
+  const std::string url = "vdemesh://" + sw.dir;
+  ASSERT_TRUE(Ctl({"port", "set", "3", "--vlan", "42"}).ok());
+  const Guest preset = AddGuest(url + "[3/vlan=10]", "10.99.8.1/24");
+  const Guest plain = AddGuest(url + "[vlan=10]", "10.99.8.2/24");
+  const Guest changed = AddGuest(url + "[5/vlan=10]", "10.99.8.3/24");
+  const std::uint32_t plain_port = PortOf(plain.plug_pid).number();
+  EXPECT_EQ(VlanOf(PortOf(preset.plug_pid)), "access 10");
+  EXPECT_EQ(VlanOf(PortOf(plain.plug_pid)), "access 10");
+  ASSERT_TRUE(Ctl({"port", "set", "5", "--vlan", "30"}).ok());
+
+  for (const Guest* g : {&preset, &plain, &changed}) Stop(g->plug_pid);
+  EXPECT_TRUE(WaitUntil([&] { return VlanOfPort(Ports(), 3) == "access 42"; }, 5s))
+      << Ports().DebugString();
+  EXPECT_EQ(VlanOfPort(Ports(), plain_port), "access 1");
+  EXPECT_EQ(VlanOfPort(Ports(), 5), "access 30");
+
+  // The next stock client on the freed port is on VLAN 1, as it would be on vde_switch.
+  const Guest next = AddGuest(sw.url() + "[" + std::to_string(plain_port) + "]", "10.99.8.4/24");
+  EXPECT_EQ(VlanOf(PortOf(next.plug_pid)), "access 1");
+}
+
 // The plugin is a VDE client first: a stock vde_switch serves it as it serves vde://, but a
 // VLAN it cannot grant is refused rather than silently ignored.
 TEST_F(Plugin, StockVdeSwitchServesItButCannotGrantAVlan) {

@@ -40,10 +40,8 @@ class ShardSink final : public vde::EndpointSink {
  public:
   ShardSink(EventLoop& shard, datapath::NetworkDatapath* dp) : shard_(shard), dp_(dp) {}
   void OnEndpointOpened(const vde::EndpointInfo& info, int fd) override {
-    // One task, so that no frame reaches the client on the port's old VLAN.
     shard_.Post([dp = dp_, port = info.port, id = info.id, vlan = info.vlan, fd] {
-      if (vlan) dp->SetPortVlan(port, *vlan);
-      dp->AddEndpoint(port, id, fd);
+      dp->AddEndpoint(port, id, fd, vlan);
     });
   }
   void OnEndpointClosed(const vde::EndpointInfo& info) override {

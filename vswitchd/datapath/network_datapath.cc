@@ -24,8 +24,14 @@ NetworkDatapath::NetworkDatapath(EventLoop& loop, const core::SwitchCore::Option
 
 NetworkDatapath::~NetworkDatapath() { RemoveAll(); }
 
-void NetworkDatapath::AddEndpoint(std::uint32_t port, std::uint64_t id, int fd) {
+void NetworkDatapath::AddEndpoint(std::uint32_t port, std::uint64_t id, int fd,
+                                  const std::optional<core::PortVlan>& vlan) {
   VDEMESH_CHECK(port < ports_.size());
+  if (vlan) {
+    auto& before = ports_[port].vlan_before_client;
+    if (!before) before = core_.port_vlan(port);
+    core_.SetPortVlan(port, *vlan);
+  }
   ports_[port].endpoints.push_back(std::make_unique<Endpoint>(*this, port, id, fd));
   dirty_.reserve(++endpoint_count_);  // Flood() never reallocates mid-batch
   OnPortChanged(port);
@@ -38,6 +44,11 @@ void NetworkDatapath::RemoveEndpoint(std::uint32_t port, std::uint64_t id) {
   if (it == eps.end()) return;
   eps.erase(it);  // unwatches and closes it
   --endpoint_count_;
+  auto& before = ports_[port].vlan_before_client;
+  if (eps.empty() && before) {
+    core_.SetPortVlan(port, *before);
+    before.reset();
+  }
   OnPortChanged(port);
 }
 

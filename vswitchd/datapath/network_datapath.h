@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/event_loop.h"
@@ -57,13 +58,18 @@ class NetworkDatapath final : public transport::FrameSink {
   NetworkDatapath(const NetworkDatapath&) = delete;
   NetworkDatapath& operator=(const NetworkDatapath&) = delete;
 
-  // Takes ownership of `fd`, a connected, non-blocking SOCK_DGRAM socket.
-  void AddEndpoint(std::uint32_t port, std::uint64_t id, int fd);
+  // Takes ownership of `fd`, a connected, non-blocking SOCK_DGRAM socket. `vlan`: the VLAN
+  // mode the client chose (vdemesh://...[vlan=V]); it holds while the port has clients, and
+  // the port's own setting returns when the last one leaves, unless SetPortVlan() came since.
+  void AddEndpoint(std::uint32_t port, std::uint64_t id, int fd,
+                   const std::optional<core::PortVlan>& vlan = std::nullopt);
   void RemoveEndpoint(std::uint32_t port, std::uint64_t id);
   // Takes ownership of `fd`, a non-blocking TAP file descriptor; `udp_offload`: it takes and
   // gives UDP GSO frames.
   void AddTap(std::uint32_t port, int fd, bool udp_offload);
+  // The port's own setting (vswitchctl port set): it outlives the port's clients.
   void SetPortVlan(std::uint32_t port, const core::PortVlan& vlan) {
+    ports_[port].vlan_before_client.reset();
     core_.SetPortVlan(port, vlan);
   }
   // transport::FrameSink: overlay peers of this network come and go (tunnel PeerIds); a
@@ -88,6 +94,8 @@ class NetworkDatapath final : public transport::FrameSink {
   struct PortIo {
     std::vector<std::unique_ptr<Endpoint>> endpoints;
     std::unique_ptr<Tap> tap;
+    // While a client's chosen VLAN is in force: the setting it replaced.
+    std::optional<core::PortVlan> vlan_before_client;
     bool empty() const { return endpoints.empty() && !tap; }
   };
 
