@@ -54,6 +54,8 @@ const char* HandshakeDropName(HandshakeDrop d) noexcept {
       return "not_allowed";
     case HandshakeDrop::kSelf:
       return "self";
+    case HandshakeDrop::kSameKey:
+      return "same_host_key";
     case HandshakeDrop::kTooMany:
       return "too_many_handshakes";
     case HandshakeDrop::kCount:
@@ -215,8 +217,13 @@ Handshaker::Result Handshaker::OnResponse(const Endpoint& from, std::span<const 
     return Dropped(HandshakeDrop::kBadMessage);
   }
   if (remote == public_key_) {
+    // Our own key answered. If we answered ourselves, the responder's index is one of ours,
+    // in our own pending responses; otherwise another host has a copy of our key.
+    const auto responder = pending_.find(payload->sender);
+    const bool self = responder != pending_.end() &&
+                      responder->second.noise.role() == crypto::Handshake::Role::kResponder;
     pending_.erase(it);
-    return Dropped(HandshakeDrop::kSelf);
+    return Dropped(self ? HandshakeDrop::kSelf : HandshakeDrop::kSameKey);
   }
   if (!Allowed(networks_[p.network], remote)) {
     pending_.erase(it);
@@ -250,7 +257,8 @@ Handshaker::Result Handshaker::OnFinal(const Endpoint& from, std::span<const std
   if (!p.noise.ReadMessage(pkt.subspan(kFinalHeaderBytes), &plain) || !plain.empty())
     return Dropped(HandshakeDrop::kBadMessage);
   const crypto::PublicKey remote = p.noise.remote_static();
-  if (remote == public_key_) return Dropped(HandshakeDrop::kSelf);
+  // We never send a final to ourselves (OnResponse stops at kSelf): this is another host.
+  if (remote == public_key_) return Dropped(HandshakeDrop::kSameKey);
   if (!Allowed(networks_[p.network], remote)) return Dropped(HandshakeDrop::kNotAllowed);
   auto keys = MakeKeypair(p, index, now);
   if (!keys) return Dropped(HandshakeDrop::kBadMessage);

@@ -40,7 +40,8 @@ enum class HandshakeDrop : std::uint8_t {
   kUnknownReceiver,  // a response or final for no handshake of ours
   kBadMessage,       // a response or final that does not authenticate
   kNotAllowed,       // the peer's host key is not on the network's allow-list
-  kSelf,             // we reached ourselves
+  kSelf,             // we reached ourselves (our own response came back)
+  kSameKey,          // another host holds our host key: a copied key file (a cloned image)
   kTooMany,          // too many handshakes pending
   kCount
 };

@@ -241,6 +241,12 @@ void PeerManager::HandleHandshake(const Endpoint& from, const std::vector<std::u
       VDEMESH_LOG_LIMITED(log_, spdlog::level::warn,
                           "handshake from {} opened by no network key (a different network key?)",
                           from.ToString());
+    else if (*r.drop == HandshakeDrop::kSameKey)
+      VDEMESH_LOG_LIMITED(log_, spdlog::level::warn,
+                          "the host at {} uses this host's own key, a copy of its key file (from a "
+                          "cloned disk image?); the two cannot connect until it has a key of its "
+                          "own: delete its host key file and restart its vswitchd",
+                          from.ToString());
     else if (*r.drop == HandshakeDrop::kNotAllowed || *r.drop == HandshakeDrop::kStaleTimestamp)
       VDEMESH_LOG_LIMITED(log_, spdlog::level::warn, "handshake from {} refused: {}",
                           from.ToString(), HandshakeDropName(*r.drop));

@@ -404,11 +404,10 @@ class OverlayTest : public NetnsTest {
 
   // ping -M do (no fragmentation in the guest) with `size` bytes of payload; packets received.
   int BigPing(const Guest& from, const Guest& to, int size, int count = 3) {
-    const CommandResult r = InNamespace(
-        from.ns,
-        {"ping", "-n", "-M", "do", "-s", std::to_string(size), "-c", std::to_string(count), "-i",
-         "0.2", "-W", "2", to.ip},
-        Millis(count * 2000 + 5000));
+    const CommandResult r = InNamespace(from.ns,
+                                        {"ping", "-n", "-M", "do", "-s", std::to_string(size), "-c",
+                                         std::to_string(count), "-i", "0.2", "-W", "2", to.ip},
+                                        Millis(count * 2000 + 5000));
     static const std::regex re("([0-9]+) packets transmitted, ([0-9]+) (packets )?received");
     std::smatch m;
     if (!std::regex_search(r.out, m, re))
@@ -513,6 +512,27 @@ TEST_F(OverlayTest, HostWithAnotherNetworkKeyGetsNoSessionAndALogLineSaysWhy) {
   ExpectReachable(guests_[0], guests_[1]);
   ExpectUnreachable(guests_[2], guests_[0]);
   ExpectUnreachable(guests_[2], guests_[1], 2);
+}
+
+// A classroom's machines cloned from one disk image, host key file included: the clones
+// cannot be told apart, so they must not connect, and each says why in its log and counters.
+TEST_F(OverlayTest, HostsWithACopiedHostKeyDoNotConnectAndSaySo) {
+  const std::string key = NewNetworkKeyFile("network.key");
+  NewHostKey("A");
+  Must({"cp", "-p", tmp() + "/hostA.key", tmp() + "/hostB.key"});
+  Host& a = AddHost("A", 1, key);
+  Host& b = AddHost("B", 2, key, {"--peer", a.ip});
+  ASSERT_EQ(a.public_key, b.public_key);
+  const bool said_why = WaitUntil(
+      [&] {
+        return ReadFile(b.sw.log).find("uses this host's own key") != std::string::npos &&
+               Drops(StatusOf(b).overlay().drops(), "same_host_key") > 0;
+      },
+      15s, 200ms);
+  EXPECT_TRUE(said_why) << Tail(b.sw.log, 20) << StatusOf(b).DebugString();
+  EXPECT_EQ(Drops(StatusOf(b).overlay().drops(), "self"), 0u);
+  EXPECT_EQ(PeersUp(a), 0) << PeersOf(a).DebugString();
+  EXPECT_EQ(PeersUp(b), 0) << PeersOf(b).DebugString();
 }
 
 TEST_F(OverlayTest, HostileUdpReachesNoGuestGetsNoAnswerAndIsCountedByReason) {
@@ -654,8 +674,8 @@ TEST_F(OverlayTest, DaemonStoppedWhileItsPeerFloodsItExitsCleanly) {
                               "flood" + std::to_string(round), {.netns = guests_[1].ns});
     ASSERT_TRUE(WaitUntil([&] { return PeerOf(a, hosts_[1])->rx_frames() > 1000; }, 5s))
         << "the flood did not reach host A";
-    EXPECT_EQ(Stop(a.sw.pid, SIGTERM, 5s), std::optional<int>(0))
-        << "round " << round << ":\n" << Tail(a.sw.log, 20);
+    EXPECT_EQ(Stop(a.sw.pid, SIGTERM, 5s), std::optional<int>(0)) << "round " << round << ":\n"
+                                                                  << Tail(a.sw.log, 20);
     Stop(flood, SIGINT, 3s);
     Stop(guests_[0].plug_pid);
     StartDaemon(a);
@@ -759,8 +779,8 @@ TEST_F(OverlayTest, HostThatMovesToANewUnderlayAddressIsFollowedAndTrafficResume
   EXPECT_TRUE(resumed) << OverlayState();
   Stop(flow, SIGINT, 3s);
   std::cout << "[roaming] A's peer B at " << new_endpoint << " after " << followed_ms
-            << " ms; A's guest reaches B's after " << resumed_ms << " ms; B's flow: "
-            << Tail(LogPath("flow-roam"), 2);
+            << " ms; A's guest reaches B's after " << resumed_ms
+            << " ms; B's flow: " << Tail(LogPath("flow-roam"), 2);
   ExpectReachable(ga, gb);
   ExpectReachable(gb, ga);
   const auto now_b = PeerOf(a, b);
@@ -832,9 +852,7 @@ TEST_F(OverlayTest, JumboFramesOfMtu9000GuestsCrossHostsAndAreCountedWhereTooLon
 
   // C keeps 1514: a jumbo frame from A arrives and is refused as a bad frame from a peer.
   ExpectReachable(ga, gc);  // the path works and ARP is resolved
-  const auto bad_frames = [&] {
-    return Drops(StatusOf(c).networks(0).drops(), "peer_bad_frame");
-  };
+  const auto bad_frames = [&] { return Drops(StatusOf(c).networks(0).drops(), "peer_bad_frame"); };
   const std::uint64_t bad_before = bad_frames();
   EXPECT_EQ(BigPing(ga, gc, 8972), 0);
   EXPECT_TRUE(WaitUntil([&] { return bad_frames() == bad_before + 3; }, 2s, 50ms))
@@ -900,8 +918,8 @@ TEST_F(OverlayTest, AllowListAdmitsListedHostKeyAndRefusesAnotherHoldingTheNetwo
   ExpectReachable(guests_[0], guests_[1]);
 
   // C holds the network key, so A answers its initiation, but refuses C's identity.
-  EXPECT_TRUE(WaitUntil(
-      [&] { return Drops(StatusOf(a).overlay().drops(), "not_allowed") > 0; }, 10s, 200ms))
+  EXPECT_TRUE(WaitUntil([&] { return Drops(StatusOf(a).overlay().drops(), "not_allowed") > 0; },
+                        10s, 200ms))
       << OverlayState();
   ExpectUnreachable(guests_[2], guests_[0]);
   const auto c_at_a = PeerOf(a, c);
@@ -926,8 +944,8 @@ TEST_F(OverlayTest, HostRefusedByAnAllowListShowsThePeerDownAndBacksOff) {
   const std::string someone_else = NewHostKey("X");
   Host& a = AddHost("A", 1, key, {"--allow-peer", someone_else});
   Host& c = AddHost("C", 3, key, {"--peer", a.ip});
-  ASSERT_TRUE(WaitUntil(
-      [&] { return Drops(StatusOf(a).overlay().drops(), "not_allowed") > 0; }, 10s, 100ms))
+  ASSERT_TRUE(WaitUntil([&] { return Drops(StatusOf(a).overlay().drops(), "not_allowed") > 0; },
+                        10s, 100ms))
       << OverlayState();
   const auto first_refusal = Clock::now();
   int seen_up = 0;
@@ -991,7 +1009,8 @@ TEST_F(OverlayTest, TwoNetworksRunOnTwoDatapathThreadsEachWithItsOwnPort) {
     std::vector<std::string> listen(s.overlay().listen().begin(), s.overlay().listen().end());
     EXPECT_TRUE(std::count_if(listen.begin(), listen.end(),
                               [](const std::string& l) { return l.ends_with(":6656"); }) >= 1)
-        << "the second thread's tunnel listens on the next port: " << ::testing::PrintToString(listen);
+        << "the second thread's tunnel listens on the next port: "
+        << ::testing::PrintToString(listen);
     ASSERT_EQ(s.networks_size(), 2) << s.DebugString();
     EXPECT_NE(s.networks(0).datapath_thread(), s.networks(1).datapath_thread())
         << "each network has a thread of its own: " << s.DebugString();
@@ -1055,7 +1074,8 @@ TEST_F(OverlayTest, TwoNetworksRunOnTwoDatapathThreadsEachWithItsOwnPort) {
     ASSERT_TRUE(WaitExit(sinks[i], 30s).has_value());
     EXPECT_EQ(ReadFile(digests[i]), ReadFile(sent[i])) << "stream " << i << " changed on the way";
   }
-  for (const auto& [host, before] : {std::pair{&a, ticks_before.first}, std::pair{&b, ticks_before.second}}) {
+  for (const auto& [host, before] :
+       {std::pair{&a, ticks_before.first}, std::pair{&b, ticks_before.second}}) {
     const auto after = DatapathTicks(host->sw.pid);
     for (const auto& [thread, ticks] : after) {
       const long used = ticks - (before.contains(thread) ? before.at(thread) : 0);
@@ -1103,30 +1123,29 @@ TEST_F(OverlayTest, TapPortsCarryTcpAndUdpIntactThroughTheOffloadPaths) {
   const pid_t sender = StartDigestSender(ns[0], "10.96.0.2", 5301, 32, sent_digest);
   ASSERT_EQ(WaitExit(sender, 60s), 0) << Tail(LogPath("tcp-send-10.96.0.2"), 10);
   ASSERT_TRUE(WaitExit(server, 30s).has_value()) << Tail(LogPath("tcp-sink-10.96.0.2"), 10);
-  EXPECT_EQ(ReadFile(out), ReadFile(sent_digest))
-      << "sender and receiver saw different bytes";
+  EXPECT_EQ(ReadFile(out), ReadFile(sent_digest)) << "sender and receiver saw different bytes";
 
   // UDP: bursts of small datagrams (coalesced into UDP GSO writes to B's TAP where the kernel
   // takes them) and UDP GSO sends (A's TAP hands those over whole, A cuts them). Every datagram
   // carries its number and a pattern derived from it; the receiver checks each one.
   const std::string udp_out = tmp() + "/udp-check";
-  const pid_t udp_sink = Spawn(
-      {"python3", "-c",
-       "import socket,sys\n"
-       "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-       "s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,1<<23);s.bind(('10.96.0.2',5302))\n"
-       "s.settimeout(5);seen=set();bad=0;dup=0\n"
-       "while True:\n"
-       " try: d=s.recv(65536)\n"
-       " except socket.timeout: break\n"
-       " if d==b'END': break\n"
-       " n=int.from_bytes(d[:4],'big')\n"
-       " if d[4:]!=bytes((n*31+i)&255 for i in range(len(d)-4)): bad+=1\n"
-       " elif n in seen: dup+=1\n"
-       " else: seen.add(n)\n"
-       "open(sys.argv[1],'w').write('%d %d %d'%(len(seen),bad,dup))\n",
-       udp_out},
-      "udp-sink", {.netns = ns[1]});
+  const pid_t udp_sink =
+      Spawn({"python3", "-c",
+             "import socket,sys\n"
+             "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+             "s.setsockopt(socket.SOL_SOCKET,socket.SO_RCVBUF,1<<23);s.bind(('10.96.0.2',5302))\n"
+             "s.settimeout(5);seen=set();bad=0;dup=0\n"
+             "while True:\n"
+             " try: d=s.recv(65536)\n"
+             " except socket.timeout: break\n"
+             " if d==b'END': break\n"
+             " n=int.from_bytes(d[:4],'big')\n"
+             " if d[4:]!=bytes((n*31+i)&255 for i in range(len(d)-4)): bad+=1\n"
+             " elif n in seen: dup+=1\n"
+             " else: seen.add(n)\n"
+             "open(sys.argv[1],'w').write('%d %d %d'%(len(seen),bad,dup))\n",
+             udp_out},
+            "udp-sink", {.netns = ns[1]});
   ASSERT_TRUE(Listening(ns[1], "-Hlun", 5302));
   const CommandResult udp_send = InNamespace(
       ns[0],

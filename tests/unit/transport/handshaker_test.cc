@@ -57,8 +57,8 @@ std::vector<Endpoint> Strangers(int count) {
 
 // One host: a random host key and a Handshaker, at a fixed address.
 struct Host {
-  explicit Host(const Endpoint& address)
-      : key(crypto::GenerateKeyPair()), hs(key.private_key), ep(address) {}
+  explicit Host(const Endpoint& address, crypto::KeyPair host_key = crypto::GenerateKeyPair())
+      : key(std::move(host_key)), hs(key.private_key), ep(address) {}
   // A member of `network` with no allow-list (network index 0).
   Host(const Endpoint& address, const crypto::NetworkKey& network) : Host(address) {
     hs.AddNetwork(network.Clone(), {});
@@ -341,6 +341,24 @@ TEST_F(HandshakerTest, HostHandshakingWithItselfIsDroppedAsSelf) {
   ASSERT_TRUE(Replied(response, MessageType::kResponse));
   EXPECT_TRUE(Dropped(a_.Receive(a_, response.reply), HandshakeDrop::kSelf));
   EXPECT_EQ(DropCount(a_, HandshakeDrop::kSelf), 1u);
+}
+
+// Two hosts from one cloned disk image share a host key. They cannot be told apart, so they
+// must not connect; each counts the other as same_host_key, not as itself.
+TEST(Handshaker, HostsSharingOneHostKeyAreDroppedAsSameKeyNotSelf) {
+  const crypto::NetworkKey network = crypto::GenerateNetworkKey();
+  Host a(Numeric("10.98.0.1"), network);
+  Host clone(Numeric("10.98.0.2"), crypto::KeyPair{a.key.private_key.Clone(), a.key.public_key});
+  clone.hs.AddNetwork(network.Clone(), {});
+
+  const Exchange x = HandshakeBetween(a, clone);
+  ASSERT_TRUE(Replied(x.at_b, MessageType::kResponse));
+  EXPECT_TRUE(Dropped(x.at_a, HandshakeDrop::kSameKey));
+  EXPECT_EQ(DropCount(a, HandshakeDrop::kSelf), 0u);
+  // The other way round, too.
+  const Exchange y = HandshakeBetween(clone, a);
+  EXPECT_TRUE(Dropped(y.at_a, HandshakeDrop::kSameKey));
+  EXPECT_EQ(DropCount(clone, HandshakeDrop::kSelf), 0u);
 }
 
 TEST_F(HandshakerTest, ResponseWithAnUnknownReceiverIsDropped) {
