@@ -2,6 +2,8 @@
 # test.sh: installs what is missing, builds, then runs the unit tests, the integration tests
 # (network namespaces; they skip themselves unless run as root), the QEMU end-to-end test, the
 # unit tests under ASan+UBSan, and the fuzz targets briefly. Exits non-zero if any failed.
+# VDEMESH_SOAK=1 adds the soaks (each a few minutes: traffic through a rekey); VDEMESH_E2E=0,
+# VDEMESH_ASAN=0 and VDEMESH_FUZZ=0 leave out those parts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
