@@ -139,5 +139,19 @@ TEST_F(SocketPermissions, ModeAndGroupLetThatGroupPlugIn) {
   EXPECT_EQ(port.endpoints(0).uid(), getpwnam("nobody")->pw_uid);
 }
 
+// The vdemesh:// plugin binds its socket in the switch directory as the client, which -m/-g
+// let that group write to: an unprivileged client gets its port and chooses its VLAN.
+TEST_F(SocketPermissions, ThatGroupMayChooseItsVlanThroughThePlugin) {
+  const Switch sw = StartSwitch({"-m", "0660", "-g", "nogroup"});
+  pid_t plug;
+  const auto code = PlugAsNobody("vdemesh://" + sw.dir + "[vlan=12]", &plug);
+  EXPECT_FALSE(code.has_value()) << "vde_plug as nobody:nogroup exited " << code.value_or(-1)
+                                 << ": " << Tail(LogPath("nobody-plug"), 5);
+  const control::Port port = PortOf(plug);
+  EXPECT_EQ(port.access_vlan(), 12u);
+  ASSERT_EQ(port.endpoints_size(), 1);
+  EXPECT_EQ(port.endpoints(0).uid(), getpwnam("nobody")->pw_uid);
+}
+
 }  // namespace
 }  // namespace vdemesh::itest
