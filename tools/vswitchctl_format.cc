@@ -110,12 +110,14 @@ std::string FormatTable(std::string_view align, const std::vector<Row>& rows) {
   return out;
 }
 
+// A '*' marks a VLAN its client chose (vdemesh://...[vlan=V]), which lasts while it stays.
 std::string VlanColumn(const control::Port& p) {
-  if (p.vlan_mode() == "access") return std::to_string(p.access_vlan());
+  const char* mark = p.vlan_from_client() ? "*" : "";
+  if (p.vlan_mode() == "access") return std::to_string(p.access_vlan()) + mark;
   if (p.vlan_mode() != "trunk") return p.vlan_mode().empty() ? "-" : p.vlan_mode();
   std::string out = "trunk:" + VlanRanges(p.trunk_vlans());
   if (p.native_vlan() != 0) out += "/native=" + std::to_string(p.native_vlan());
-  return out;
+  return out + mark;
 }
 
 // "12s ago", or "never" (the daemon sends -1 for a peer it never completed a handshake with).
@@ -205,7 +207,13 @@ std::string FormatPorts(const control::PortList& ports) {
                     std::to_string(c.tx_frames()), HumanBytes(c.tx_bytes()), DropList(c.drops()),
                     description});
   }
-  return FormatTable("rllrrrrll", rows);
+  std::string out = FormatTable("rllrrrrll", rows);
+  for (const control::Port& p : ports.ports()) {
+    if (!p.vlan_from_client()) continue;
+    out += "* chosen by the port's client (vdemesh://); the port's own setting returns after it\n";
+    break;
+  }
+  return out;
 }
 
 std::string FormatFdb(const control::FdbList& fdb) {

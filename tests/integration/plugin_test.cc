@@ -139,6 +139,10 @@ TEST_F(Plugin, AChosenVlanLastsWhileItsClientIsPluggedIn) {
   const std::uint32_t plain_port = PortOf(plain.plug_pid).number();
   EXPECT_EQ(VlanOf(PortOf(preset.plug_pid)), "access 10");
   EXPECT_EQ(VlanOf(PortOf(plain.plug_pid)), "access 10");
+  EXPECT_TRUE(PortOf(plain.plug_pid).vlan_from_client());
+  const CommandResult table = Ctl({"ports"});
+  EXPECT_NE(table.out.find("10*"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("* chosen by the port's client"), std::string::npos) << table.out;
   ASSERT_TRUE(Ctl({"port", "set", "5", "--vlan", "30"}).ok());
 
   for (const Guest* g : {&preset, &plain, &changed}) Stop(g->plug_pid);
@@ -146,6 +150,8 @@ TEST_F(Plugin, AChosenVlanLastsWhileItsClientIsPluggedIn) {
       << Ports().DebugString();
   EXPECT_EQ(VlanOfPort(Ports(), plain_port), "access 1");
   EXPECT_EQ(VlanOfPort(Ports(), 5), "access 30");
+  const control::PortList after = Ports();
+  for (const control::Port& p : after.ports()) EXPECT_FALSE(p.vlan_from_client()) << p.number();
 
   // The next stock client on the freed port is on VLAN 1, as it would be on vde_switch.
   const Guest next = AddGuest(sw.url() + "[" + std::to_string(plain_port) + "]", "10.99.8.4/24");

@@ -60,7 +60,8 @@ TEST_F(PortKinds, TapPortCarriesFramesBetweenTheHostInterfaceAndAVdeGuest) {
   EXPECT_EQ(status.networks(0).datapath_thread(), 0u);
   EXPECT_EQ(status.networks(0).busy_poll_us(), 150u) << "the default --busy-poll";
   const CommandResult text = Ctl({"status"});
-  EXPECT_NE(text.out.find("datapath thread: 0 (busy-polls 150 us after traffic)"), std::string::npos)
+  EXPECT_NE(text.out.find("datapath thread: 0 (busy-polls 150 us after traffic)"),
+            std::string::npos)
       << text.out;
 }
 
@@ -87,8 +88,7 @@ TEST_F(PortKinds, RequestedPortNumberIsHonouredAndSharedByTheSameUsersClients) {
   WaitUntil([&] { return (port5 = PortOf(first)).endpoints_size() == 2; }, 5s);
   EXPECT_EQ(port5.endpoints_size(), 2) << port5.DebugString();
   // Out of range: the switch refuses, and vde_plug gives up.
-  const CommandResult r =
-      RunCommand({"vde_plug", "vde://" + sw.dir + "[999]", "null://"}, 5s);
+  const CommandResult r = RunCommand({"vde_plug", "vde://" + sw.dir + "[999]", "null://"}, 5s);
   EXPECT_NE(r.exit_code, 0) << r;
 }
 
@@ -107,8 +107,8 @@ class SocketPermissions : public NetnsTest {
   // vde_plug as nobody:nogroup, plugging a null cable into `url`; its exit code after at most
   // 3 s, or nullopt while it is still plugged in.
   std::optional<int> PlugAsNobody(const std::string& url, pid_t* pid) {
-    *pid = Spawn({"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "vde_plug",
-                  url, "null://"},
+    *pid = Spawn({"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "vde_plug", url,
+                  "null://"},
                  "nobody-plug");
     return WaitExit(*pid, 3s);
   }

@@ -76,6 +76,7 @@ void FillPort(const NetworkHandle& net, const datapath::PortSnapshot& snap,
     ep->set_data_socket(e.data_path);
   }
   FillVlan(snap.vlan, out);
+  out->set_vlan_from_client(snap.vlan_from_client);
   FillCounters(snap.counters, out->mutable_counters());
 }
 
@@ -259,7 +260,7 @@ Response ControlService::PortSet(const NetworkHandle& net, const PortSetRequest&
   });
   if (!snap) return Error("the datapath did not answer in time");
   Response r;
-  datapath::PortSnapshot ps{port, false, vlan, {}};
+  datapath::PortSnapshot ps{port, false, vlan, {}, false};
   for (const auto& p : snap->ports)
     if (p.number == port) ps = p;
   FillPort(net, ps, net.vde->Endpoints(), r.mutable_port());

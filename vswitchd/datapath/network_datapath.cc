@@ -96,7 +96,8 @@ Snapshot NetworkDatapath::TakeSnapshot(bool with_fdb) const {
     const core::PortVlan& v = core_.port_vlan(p);
     const bool configured = v.is_trunk() || v.access_vlan() != default_vlan.access_vlan();
     if (core_.active(p) || configured)
-      s.ports.push_back({p, core_.active(p), v, core_.counters(p)});
+      s.ports.push_back(
+          {p, core_.active(p), v, core_.counters(p), ports_[p].vlan_before_client.has_value()});
   }
   const auto now = core::Clock::now();
   if (with_fdb) core_.fdb().ForEach(now, [&](const auto& e) { s.fdb.push_back(e); });

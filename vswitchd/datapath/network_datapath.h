@@ -39,6 +39,7 @@ struct PortSnapshot {
   bool active;
   core::PortVlan vlan;
   core::PortCounters counters;
+  bool vlan_from_client = false;  // `vlan` is what the port's client chose, for its stay
 };
 struct Snapshot {
   std::vector<PortSnapshot> ports;  // every active port, plus inactive ones with a non-default VLAN
