@@ -128,11 +128,17 @@ void BindDataSocket(int fd, const std::string& dir, const vde_open_args* args, B
     }
     if (errno != EADDRINUSE || n == 1000) throw OpenError{errno, Errno("bind " + path)};
   }
-  const mode_t mode = args != nullptr && args->mode != 0 ? args->mode : 0700;
+  mode_t mode = args != nullptr && args->mode != 0 ? args->mode : 0700;
   if (args != nullptr && args->group != nullptr) {
     const group* g = getgrnam(args->group);
     if (g == nullptr || chown(bound->path().c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0)
       throw OpenError{EINVAL, "cannot give the data socket to group " + std::string(args->group)};
+  } else if ((mode & 077) == 0) {
+    // A switch run by another user, not root, could not reach a 0700 socket: share it with the
+    // switch's group if we are in it (else with everyone), as vde:// does.
+    struct stat ctl;
+    if (stat((dir + "/ctl").c_str(), &ctl) == 0 && ctl.st_uid != 0 && ctl.st_uid != geteuid())
+      mode |= chown(bound->path().c_str(), static_cast<uid_t>(-1), ctl.st_gid) == 0 ? 070 : 077;
   }
   chmod(bound->path().c_str(), mode);
 }

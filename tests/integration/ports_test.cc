@@ -153,5 +153,32 @@ TEST_F(SocketPermissions, ThatGroupMayChooseItsVlanThroughThePlugin) {
   EXPECT_EQ(port.endpoints(0).uid(), getpwnam("nobody")->pw_uid);
 }
 
+// A switch run by an ordinary user (nobody) serving a client of another user (root): the
+// plugin shares its data socket with the switch's group, as vde:// does, or the switch could
+// not reach it.
+TEST_F(SocketPermissions, SwitchOfAnotherUserReachesThePluginsSocket) {
+  const std::string home = tmp() + "/nobody";
+  ASSERT_EQ(mkdir(home.c_str(), 0755), 0);
+  ASSERT_EQ(chown(home.c_str(), getpwnam("nobody")->pw_uid, getgrnam("nogroup")->gr_gid), 0);
+  const std::string dir = home + "/sw", control = home + "/ctl.sock";
+  const pid_t sw = Spawn({"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                          VSWITCHD_BIN, "-s", dir, "--control", control, "-m", "0660"},
+                         "vswitchd-nobody");
+  ASSERT_TRUE(WaitUntil([&] { return !Running(sw) || (CanConnect(dir + "/ctl")); }, 10s));
+  ASSERT_TRUE(Running(sw)) << Tail(LogPath("vswitchd-nobody"), 10);
+  UseControl(control);
+  const Guest g = AddGuest("vdemesh://" + dir + "[vlan=4]", "10.99.7.2/24");
+  const control::Port port = PortOf(g.plug_pid);
+  EXPECT_EQ(port.access_vlan(), 4u);
+  ASSERT_EQ(port.endpoints_size(), 1);
+  EXPECT_EQ(port.endpoints(0).uid(), 0u);
+  // A stock vde:// client too: the switch, which cannot give its side's socket to another
+  // user, leaves it its own, and -m admits the client.
+  const Guest h = AddGuest("vde://" + dir, "10.99.7.3/24");
+  ASSERT_TRUE(
+      Ctl({"port", "set", std::to_string(PortOf(h.plug_pid).number()), "--vlan", "4"}).ok());
+  EXPECT_EQ(Ping(g.ns, h.ip).received, 3);
+}
+
 }  // namespace
 }  // namespace vdemesh::itest

@@ -303,10 +303,14 @@ int VdeServer::Impl::CreateDataSocket(const Request& req, const ucred& cred, End
   sun.sun_family = AF_UNIX;
   std::strncpy(sun.sun_path, info->data_path.c_str(), sizeof sun.sun_path - 1);
   unlink(sun.sun_path);
+  // The client owns its data socket, so that it may send there whatever the mode. Only root
+  // can give a file away; a switch run by a user leaves it its own, and the mode and group
+  // (-m, -g) admit the client, as they admitted it to DIR/ctl.
+  const uid_t owner = geteuid() == 0 ? cred.uid : static_cast<uid_t>(-1);
   if (info->data_path.size() >= sizeof sun.sun_path ||
       bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0 ||
       chmod(sun.sun_path, options.mode) != 0 ||
-      chown(sun.sun_path, cred.uid, options.group.value_or(static_cast<gid_t>(-1))) != 0) {
+      chown(sun.sun_path, owner, options.group.value_or(static_cast<gid_t>(-1))) != 0) {
     *why = "cannot create data socket " + info->data_path + ": " + std::strerror(errno);
     unlink(sun.sun_path);
     close(fd);
