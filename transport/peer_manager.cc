@@ -97,6 +97,30 @@ int PeerManager::AddNetwork(NetworkConfig config) {
 
 void PeerManager::Start() { Tick(); }
 
+void PeerManager::SetBootstrapAddress(int network, const std::string& name,
+                                      const Endpoint& endpoint) {
+  for (const auto& [id, p] : peers_)
+    if (p.network == network && p.endpoint == endpoint) return;
+  const auto slot = named_.find({network, name});
+  if (slot != named_.end()) {
+    const auto& [old_id, old_endpoint] = slot->second;
+    const auto old = peers_.find(old_id);
+    if (old != peers_.end() && !old->second.key && old->second.endpoint == old_endpoint)
+      RemovePeer(old_id);
+  }
+  if (peers_.size() >= kMaxPeers) return;
+  Peer& p = AddPeer(network, std::nullopt, endpoint, true);
+  named_[{network, name}] = {p.id, endpoint};
+  log_->info("network {}: --peer {} is at {}", networks_[network].config.name, name,
+             endpoint.ToString());
+}
+
+bool PeerManager::UpAt(int network, const Endpoint& endpoint) const {
+  for (const auto& [id, p] : peers_)
+    if (p.network == network && p.up && p.endpoint == endpoint) return true;
+  return false;
+}
+
 void PeerManager::Stop() {
   *alive_ = false;
   tick_.cancel();

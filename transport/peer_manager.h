@@ -15,11 +15,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "crypto/keys.h"
@@ -64,6 +66,14 @@ class PeerManager final : public TunnelEvents {
   int AddNetwork(NetworkConfig config);
   void Start();  // begins the tick; bootstrap peers get their first handshake at once
   void Stop();
+
+  // A `--peer NAME` of `network` (re)resolved to `endpoint`: a bootstrap peer there, unless a
+  // peer of the network has that address already. The keyless peer that NAME's previous
+  // address made, never reached, goes; one that was reached keeps its key and takes the new
+  // address when its handshake completes (OnCompleted merges the two).
+  void SetBootstrapAddress(int network, const std::string& name, const Endpoint& endpoint);
+  // Whether a peer of `network` at `endpoint` is up.
+  bool UpAt(int network, const Endpoint& endpoint) const;
 
   // For the control API (control thread; waits briefly for the shards' counters).
   std::vector<PeerInfo> Peers(const std::string& network);
@@ -124,6 +134,9 @@ class PeerManager final : public TunnelEvents {
   std::vector<Network> networks_;
   std::unordered_map<PeerId, Peer> peers_;
   std::unordered_map<std::uint32_t, PeerId> initiated_;  // our handshake index -> peer
+  // (network, --peer name) -> the peer its latest address made, and that address (a PeerId
+  // is reused once its peer goes: both must match for it to be the same peer).
+  std::map<std::pair<int, std::string>, std::pair<PeerId, Endpoint>> named_;
   std::vector<PeerId> free_ids_;
   PeerId next_id_ = 0;
   boost::asio::steady_timer tick_;

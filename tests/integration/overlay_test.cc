@@ -515,6 +515,62 @@ TEST_F(OverlayTest, HostWithAnotherNetworkKeyGetsNoSessionAndALogLineSaysWhy) {
   ExpectUnreachable(guests_[2], guests_[1], 2);
 }
 
+// Host `ns`'s own /etc/hosts: `ip netns exec` mounts /etc/netns/NS/hosts over /etc/hosts for
+// the processes it starts. Rewritten in place (the mount holds the inode); removed at the end.
+class NetnsHostsFile {
+ public:
+  explicit NetnsHostsFile(const std::string& ns)
+      : dir_("/etc/netns/" + ns), made_parent_(!std::filesystem::exists("/etc/netns")) {
+    std::filesystem::create_directories(dir_);
+    Write("");
+  }
+  ~NetnsHostsFile() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+    if (made_parent_) std::filesystem::remove("/etc/netns", ignored);  // only if empty
+  }
+  void Write(const std::string& lines) {
+    std::ofstream(dir_ + "/hosts", std::ios::trunc) << "127.0.0.1 localhost\n" << lines;
+  }
+
+ private:
+  std::string dir_;
+  bool made_parent_;
+};
+
+// --peer by name: a name that does not resolve yet does not stop the daemon (DNS may come up
+// after it at boot), and a name whose address changes (dynamic DNS) is followed.
+TEST_F(OverlayTest, PeerNamedByHostnameIsResolvedOnceItCanBeAndFollowedWhenItMoves) {
+  const std::string key = NewNetworkKeyFile("network.key");
+  Host& a = AddHost("A", 1, key);
+  Host& b = hosts_.emplace_back();
+  b.name = "B";
+  b.ip = "10.98.0.2";
+  b.ns = UnderlayNode(b.ip);
+  NetnsHostsFile hosts(b.ns);  // the name is not in it yet
+  b.flags = {"--network-key", key, "--host-key", tmp() + "/hostB.key", "--peer", "vdm-peer-a"};
+  StartDaemon(b);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return ReadFile(b.sw.log).find("vdm-peer-a: cannot resolve") != std::string::npos; },
+      10s))
+      << Tail(b.sw.log, 10);
+  EXPECT_TRUE(Running(b.sw.pid));
+
+  hosts.Write("10.98.0.99 vdm-peer-a\n");  // a wrong address first: nobody answers there
+  ASSERT_TRUE(WaitUntil(
+      [&] { return ReadFile(b.sw.log).find("vdm-peer-a is at 10.98.0.99") != std::string::npos; },
+      10s))
+      << Tail(b.sw.log, 10);
+  EXPECT_EQ(PeersUp(b), 0);
+
+  hosts.Write("10.98.0.1 vdm-peer-a\n");  // the name moves to A
+  EXPECT_TRUE(WaitUntil([&] { return PeersUp(a) == 1 && PeersUp(b) == 1; }, 20s, 200ms))
+      << Tail(b.sw.log, 20);
+  AddGuestOn(a, 1);
+  AddGuestOn(b, 2);
+  ExpectReachable(guests_[0], guests_[1]);
+}
+
 // A classroom's machines cloned from one disk image, host key file included: the clones
 // cannot be told apart, so they must not connect, and each says why in its log and counters.
 TEST_F(OverlayTest, HostsWithACopiedHostKeyDoNotConnectAndSaySo) {

@@ -250,7 +250,7 @@ void Daemon::Start() {
 void Daemon::Shutdown() {
   control_server_.reset();
   for (auto& n : networks_) n->vde.reset();
-  if (overlay_) overlay_->peers().Stop();
+  if (overlay_) overlay_->Stop();
   for (auto& shard : shards_) {
     shard->RunAndWait([this, s = shard.get()] {
       if (overlay_) overlay_->DestroyTunnelOn(*s);

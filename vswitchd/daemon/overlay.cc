@@ -49,10 +49,11 @@ Overlay::Overlay(const DaemonOptions& options, boost::asio::io_context& control)
   if (!listen) throw std::runtime_error("--listen: " + err);
   listen_ = *listen;
   peers_ = std::make_unique<transport::PeerManager>(control, LoadOrCreateHostKey(options.host_key));
+  names_ = std::make_unique<PeerNames>(control, *peers_);
 }
 
 Overlay::~Overlay() {
-  peers_->Stop();
+  Stop();
   for (auto& lane : lanes_)
     if (lane->tunnel) lane->shard->RunAndWait([&lane] { lane->tunnel.reset(); });
   peers_.reset();
@@ -107,20 +108,14 @@ void Overlay::AddNetwork(const NetworkOptions& o, transport::FrameSink* sink,
   if (!key) throw std::runtime_error("network " + o.name + ": --network-key: " + err);
   transport::NetworkConfig config{o.name, std::move(*key), {}, {}, sink, tunnel};
   for (const auto& text : o.allowed_peers) config.allowed.push_back(*crypto::DecodePublicKey(text));
+  const int network = peers_->AddNetwork(std::move(config));
+  // A malformed --peer stops the daemon; a name that does not resolve yet does not (PeerNames).
   for (const auto& text : o.peers) {
-    const auto hp = transport::ParseHostPort(text, transport::kDefaultPort, &err);
-    const auto endpoints = hp ? transport::Resolve(*hp, &err) : std::vector<transport::Endpoint>{};
-    if (endpoints.empty())
-      throw std::runtime_error("network " + o.name + ": --peer " + text + ": " + err);
-    // The first address the resolver offers that one of our sockets can reach.
-    for (const auto& e : endpoints) {
-      if (tunnel->sockets().FdFor(e.family()) >= 0) {
-        config.bootstrap.push_back(e);
-        break;
-      }
-    }
+    auto hp = transport::ParseHostPort(text, transport::kDefaultPort, &err);
+    if (!hp) throw std::runtime_error("network " + o.name + ": --peer " + text + ": " + err);
+    names_->Add(network, o.name, text, std::move(*hp),
+                [tunnel](int family) { return tunnel->sockets().FdFor(family) >= 0; });
   }
-  peers_->AddNetwork(std::move(config));
 }
 
 }  // namespace vdemesh::daemon

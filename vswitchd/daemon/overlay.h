@@ -20,6 +20,7 @@
 #include "transport/tunnel.h"
 #include "transport/udp_sockets.h"
 #include "vswitchd/daemon/options.h"
+#include "vswitchd/daemon/peer_names.h"
 #include "vswitchd/datapath/shard.h"
 
 namespace vdemesh::daemon {
@@ -35,7 +36,15 @@ class Overlay {
   transport::Tunnel* TunnelOn(datapath::Shard& shard);
   // Joins network `o` (which has a network key); `sink` is its datapath on `tunnel`'s shard.
   void AddNetwork(const NetworkOptions& o, transport::FrameSink* sink, transport::Tunnel* tunnel);
-  void Start() { peers_->Start(); }
+  void Start() {
+    peers_->Start();
+    names_->Start();
+  }
+  // No more handshakes, timers or lookups; the tunnels stay until DestroyTunnelOn().
+  void Stop() {
+    names_.reset();
+    peers_->Stop();
+  }
 
   // On `shard`, after peers().Stop(): no more packets in or out there.
   void DestroyTunnelOn(const datapath::Shard& shard);
@@ -54,6 +63,7 @@ class Overlay {
   transport::HostPort listen_;
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::unique_ptr<transport::PeerManager> peers_;
+  std::unique_ptr<PeerNames> names_;  // refers to *peers_
 };
 
 // Reads the host key at `path`, or creates one there (mode 0600, parent directory 0700).
