@@ -99,8 +99,12 @@ void PeerManager::Start() { Tick(); }
 
 void PeerManager::SetBootstrapAddress(int network, const std::string& name,
                                       const Endpoint& endpoint) {
-  for (const auto& [id, p] : peers_)
-    if (p.network == network && p.endpoint == endpoint) return;
+  for (auto& [id, p] : peers_) {
+    if (p.network == network && p.endpoint == endpoint) {
+      p.bootstrap = true;  // e.g. a remembered address: now never forgotten
+      return;
+    }
+  }
   const auto slot = named_.find({network, name});
   if (slot != named_.end()) {
     const auto& [old_id, old_endpoint] = slot->second;
@@ -111,8 +115,22 @@ void PeerManager::SetBootstrapAddress(int network, const std::string& name,
   if (peers_.size() >= kMaxPeers) return;
   Peer& p = AddPeer(network, std::nullopt, endpoint, true);
   named_[{network, name}] = {p.id, endpoint};
+  TickPeer(p, std::chrono::steady_clock::now());  // its first handshake now, not at the next tick
   log_->info("network {}: --peer {} is at {}", networks_[network].config.name, name,
              endpoint.ToString());
+}
+
+void PeerManager::AddRememberedAddress(int network, const Endpoint& endpoint) {
+  for (const auto& [id, p] : peers_)
+    if (p.network == network && p.endpoint == endpoint) return;
+  if (peers_.size() < kMaxPeers) AddPeer(network, std::nullopt, endpoint, false);
+}
+
+std::vector<std::vector<Endpoint>> PeerManager::UpEndpoints() const {
+  std::vector<std::vector<Endpoint>> out(networks_.size());
+  for (const auto& [id, p] : peers_)
+    if (p.up && p.key && p.endpoint.valid()) out[p.network].push_back(p.endpoint);
+  return out;
 }
 
 bool PeerManager::UpAt(int network, const Endpoint& endpoint) const {

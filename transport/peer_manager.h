@@ -74,6 +74,11 @@ class PeerManager final : public TunnelEvents {
   void SetBootstrapAddress(int network, const std::string& name, const Endpoint& endpoint);
   // Whether a peer of `network` at `endpoint` is up.
   bool UpAt(int network, const Endpoint& endpoint) const;
+  // An address where a peer of `network` was before a restart (peer_cache.h): tried like one
+  // learned by peer exchange, and forgotten after a few unanswered handshakes.
+  void AddRememberedAddress(int network, const Endpoint& endpoint);
+  // Each network's up peers' addresses, by network index.
+  std::vector<std::vector<Endpoint>> UpEndpoints() const;
 
   // For the control API (control thread; waits briefly for the shards' counters).
   std::vector<PeerInfo> Peers(const std::string& network);

@@ -283,7 +283,9 @@ class OverlayTest : public NetnsTest {
   // SIGKILLs h's daemon while `from` pings g every 0.1 s, restarts it with the same flags and
   // host key, re-plugs g (vde_plug leaves with its switch), and returns how long after the
   // restart a ping from `from` got through again; nullopt if not within 20 s.
-  std::optional<Millis> KillAndRestart(Host& h, Guest& g, const Guest& from) {
+  // `forget_peers`: h's peer cache (HOST-KEY.peers) is deleted before it restarts.
+  std::optional<Millis> KillAndRestart(Host& h, Guest& g, const Guest& from,
+                                       bool forget_peers = false) {
     const std::string flow = "flow-" + from.ns + "-" + h.name;
     const pid_t ping =
         Spawn({"ping", "-n", "-i", "0.1", "-w", "90", g.ip}, flow, {.netns = from.ns});
@@ -293,6 +295,7 @@ class OverlayTest : public NetnsTest {
     EXPECT_EQ(WaitExit(h.sw.pid, 5s), std::optional<int>(128 + SIGKILL));
     EXPECT_TRUE(WaitExit(g.plug_pid, 5s).has_value()) << "vde_plug stayed after its switch died";
     Stop(g.plug_pid);
+    if (forget_peers) std::filesystem::remove(tmp() + "/host" + h.name + ".key.peers");
     const auto restarted = Clock::now();
     StartDaemon(h);
     EXPECT_EQ(h.public_key, key_before) << "the host key file was not reused";
@@ -571,6 +574,32 @@ TEST_F(OverlayTest, PeerNamedByHostnameIsResolvedOnceItCanBeAndFollowedWhenItMov
   ExpectReachable(guests_[0], guests_[1]);
 }
 
+// The first server, the one every --peer names, is gone for good, and the others restart: they
+// find each other again from the addresses they kept (HOST-KEY.peers, peer_cache.h).
+TEST_F(OverlayTest, HostsWhoseOnlyPeerIsGoneFindEachOtherAfterARestart) {
+  StartMesh(3);  // B and C have --peer A; they met through peer exchange
+  Host &a = hosts_[0], &b = hosts_[1], &c = hosts_[2];
+  for (const auto& [h, other] : {std::pair{&b, &c}, std::pair{&c, &b}}) {
+    const std::string cache = tmp() + "/host" + h->name + ".key.peers";
+    EXPECT_TRUE(WaitUntil(
+        [&] { return ReadFile(cache).find(" " + other->ip + ":") != std::string::npos; }, 20s))
+        << cache << ":\n"
+        << ReadFile(cache);
+  }
+  Stop(a.sw.pid);
+  for (int i : {1, 2}) {
+    Stop(hosts_[i].sw.pid);
+    Stop(guests_[i].plug_pid);
+    StartDaemon(hosts_[i]);
+    Plug(hosts_[i], guests_[i]);
+  }
+  EXPECT_TRUE(WaitUntil([&] { return PeersUp(b) == 1 && PeersUp(c) == 1; }, 20s, 200ms))
+      << "B:\n"
+      << Tail(b.sw.log, 20) << "C:\n"
+      << Tail(c.sw.log, 20);
+  ExpectReachable(guests_[1], guests_[2]);
+}
+
 // A classroom's machines cloned from one disk image, host key file included: the clones
 // cannot be told apart, so they must not connect, and each says why in its log and counters.
 TEST_F(OverlayTest, HostsWithACopiedHostKeyDoNotConnectAndSaySo) {
@@ -731,13 +760,19 @@ TEST_F(OverlayTest, KilledDaemonRestartedWithItsHostKeyIsBackWithinTwentySeconds
   // B restarts and reaches its configured peer itself.
   const auto b_back = KillAndRestart(hosts_[1], guests_[1], guests_[0]);
   EXPECT_TRUE(b_back.has_value()) << "B:\n" << Tail(hosts_[1].sw.log, 20);
-  // A restarts knowing nobody: B must notice that its traffic goes unanswered and rehandshake.
+  // A restarts with no --peer: it tries the addresses it kept (HOST-KEY.peers).
   const auto a_back = KillAndRestart(hosts_[0], guests_[0], guests_[1]);
   EXPECT_TRUE(a_back.has_value()) << "A:\n"
                                   << Tail(hosts_[0].sw.log, 20) << "B:\n"
                                   << Tail(hosts_[1].sw.log, 20);
-  EXPECT_EQ(PeersUp(hosts_[0]), 1);
-  EXPECT_EQ(PeersUp(hosts_[1]), 1);
+  // Without them (a lost file): B must notice that its traffic goes unanswered and rehandshake.
+  const auto a_back_blind = KillAndRestart(hosts_[0], guests_[0], guests_[1], true);
+  EXPECT_TRUE(a_back_blind.has_value()) << "A:\n"
+                                        << Tail(hosts_[0].sw.log, 20) << "B:\n"
+                                        << Tail(hosts_[1].sw.log, 20);
+  // Frames may flow a tick (250 ms) before the control thread sees the new keys confirmed.
+  EXPECT_TRUE(WaitUntil([&] { return PeersUp(hosts_[0]) == 1 && PeersUp(hosts_[1]) == 1; }, 5s))
+      << PeersOf(hosts_[0]).DebugString() << PeersOf(hosts_[1]).DebugString();
 }
 
 // Shutdown tears the tunnel and the datapaths down on the shard; a packet handled between the

@@ -3,11 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <future>
 #include <stdexcept>
 
+#include "common/log_budget.h"
 #include "crypto/keys.h"
 #include "vswitchd/daemon/logging.h"
 
@@ -43,13 +45,68 @@ crypto::PrivateKey LoadOrCreateHostKey(const std::string& path) {
 }
 
 Overlay::Overlay(const DaemonOptions& options, boost::asio::io_context& control)
-    : options_(options) {
+    : options_(options), cache_path_(options.host_key + ".peers"), cache_timer_(control) {
   std::string err;
   const auto listen = transport::ParseHostPort(options.listen, transport::kDefaultPort, &err);
   if (!listen) throw std::runtime_error("--listen: " + err);
   listen_ = *listen;
   peers_ = std::make_unique<transport::PeerManager>(control, LoadOrCreateHostKey(options.host_key));
   names_ = std::make_unique<PeerNames>(control, *peers_);
+  std::size_t skipped = 0;
+  remembered_ = LoadPeerCache(cache_path_, &skipped);
+  saved_ = remembered_;
+  if (skipped > 0)
+    Logger("tunnel")->warn("{}: skipped {} lines that are not \"NETWORK ADDRESS\"", cache_path_,
+                           skipped);
+}
+
+void Overlay::Start() {
+  peers_->Start();
+  names_->Start();
+  ScheduleCacheSave();
+}
+
+void Overlay::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  *alive_ = false;
+  cache_timer_.cancel();
+  SaveCacheIfChanged();
+  names_.reset();
+  peers_->Stop();
+}
+
+// Every second, the addresses of the peers that are up now, if they changed; never an
+// empty list over a full one (right after a restart, or while the network is down, the old
+// addresses are the better guess).
+void Overlay::SaveCacheIfChanged() {
+  const auto up = peers_->UpEndpoints();
+  PeerAddresses now;
+  for (std::size_t n = 0; n < up.size(); ++n) {
+    auto list = up[n];
+    std::sort(list.begin(), list.end(),
+              [](const auto& a, const auto& b) { return a.ToString() < b.ToString(); });
+    if (list.size() > kMaxCachedPeers) list.resize(kMaxCachedPeers);
+    if (!list.empty()) now[network_names_[n]] = std::move(list);
+  }
+  if (now.empty() || now == saved_) return;
+  std::string err;
+  if (SavePeerCache(cache_path_, now, &err)) {
+    saved_ = std::move(now);
+  } else {
+    VDEMESH_LOG_LIMITED(Logger("tunnel"), spdlog::level::warn, "peer cache: {}", err);
+  }
+}
+
+void Overlay::ScheduleCacheSave() {
+  cache_timer_.expires_after(std::chrono::seconds(1));
+  cache_timer_.async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        const auto live = alive.lock();
+        if (ec || !live || !*live) return;
+        SaveCacheIfChanged();
+        ScheduleCacheSave();
+      });
 }
 
 Overlay::~Overlay() {
@@ -109,6 +166,10 @@ void Overlay::AddNetwork(const NetworkOptions& o, transport::FrameSink* sink,
   transport::NetworkConfig config{o.name, std::move(*key), {}, {}, sink, tunnel};
   for (const auto& text : o.allowed_peers) config.allowed.push_back(*crypto::DecodePublicKey(text));
   const int network = peers_->AddNetwork(std::move(config));
+  network_names_.push_back(o.name);
+  if (auto it = remembered_.find(o.name); it != remembered_.end())
+    for (const auto& e : it->second)
+      if (tunnel->sockets().FdFor(e.family()) >= 0) peers_->AddRememberedAddress(network, e);
   // A malformed --peer stops the daemon; a name that does not resolve yet does not (PeerNames).
   for (const auto& text : o.peers) {
     auto hp = transport::ParseHostPort(text, transport::kDefaultPort, &err);

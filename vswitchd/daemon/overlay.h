@@ -12,6 +12,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "transport/tunnel.h"
 #include "transport/udp_sockets.h"
 #include "vswitchd/daemon/options.h"
+#include "vswitchd/daemon/peer_cache.h"
 #include "vswitchd/daemon/peer_names.h"
 #include "vswitchd/datapath/shard.h"
 
@@ -36,15 +38,10 @@ class Overlay {
   transport::Tunnel* TunnelOn(datapath::Shard& shard);
   // Joins network `o` (which has a network key); `sink` is its datapath on `tunnel`'s shard.
   void AddNetwork(const NetworkOptions& o, transport::FrameSink* sink, transport::Tunnel* tunnel);
-  void Start() {
-    peers_->Start();
-    names_->Start();
-  }
-  // No more handshakes, timers or lookups; the tunnels stay until DestroyTunnelOn().
-  void Stop() {
-    names_.reset();
-    peers_->Stop();
-  }
+  void Start();
+  // No more handshakes, timers or lookups (the peer cache is written one last time); the
+  // tunnels stay until DestroyTunnelOn().
+  void Stop();
 
   // On `shard`, after peers().Stop(): no more packets in or out there.
   void DestroyTunnelOn(const datapath::Shard& shard);
@@ -64,6 +61,17 @@ class Overlay {
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::unique_ptr<transport::PeerManager> peers_;
   std::unique_ptr<PeerNames> names_;  // refers to *peers_
+  // The peer cache (peer_cache.h): the file, what it held at start, what was last written.
+  std::string cache_path_;
+  PeerAddresses remembered_;
+  PeerAddresses saved_;
+  std::vector<std::string> network_names_;  // by PeerManager network index
+  boost::asio::steady_timer cache_timer_;
+  bool stopped_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // false once stopped
+
+  void SaveCacheIfChanged();
+  void ScheduleCacheSave();
 };
 
 // Reads the host key at `path`, or creates one there (mode 0600, parent directory 0700).
