@@ -17,7 +17,8 @@ cd "$(dirname "$0")/.."
 seconds=${FUZZ_SECONDS:-20}
 jobs=${BUILD_JOBS:-1}
 build=build-fuzz
-all_targets=(request_fuzzer wire_fuzzer handshake_fuzzer control_fuzzer config_fuzzer gso_fuzzer)
+all_targets=(request_fuzzer wire_fuzzer handshake_fuzzer control_fuzzer config_fuzzer gso_fuzzer
+  answer_fuzzer)
 targets=("${all_targets[@]}")
 (($# == 0)) || targets=("$@")
 

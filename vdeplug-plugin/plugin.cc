@@ -32,6 +32,7 @@ extern "C" {
 #include <libvdeplug_mod.h>
 }
 
+#include "vdeplug-plugin/switch_answer.h"
 #include "vdeplug-plugin/vdemesh_url.h"
 #include "vswitchd/vde/wire.h"
 
@@ -165,37 +166,33 @@ std::string BuildRequest(const VdemeshUrl& url, const char* descr, const std::st
   return std::string(reinterpret_cast<const char*>(&req), size);
 }
 
-// Reads the switch's answer; the address of its data socket for us.
+// Reads the switch's answer (switch_answer.h) byte for byte as far as it goes; the address of
+// its data socket for us.
 sockaddr_un ReadAnswer(int ctl, const VdemeshUrl& url) {
-  using namespace vde;
+  using Kind = SwitchAnswer::Kind;
   const auto deadline = Clock::now() + kAnswerTimeout;
-  char status[kStatusBytes] = {};
-  const std::size_t head = ReadUntil(ctl, status, 2, deadline);
-  if (head < 2) throw OpenError{ECONNREFUSED, url.dir + " closed the connection without an answer"};
-  sockaddr_un reply{};
-  char* const reply_bytes = reinterpret_cast<char*>(&reply);
-  const sa_family_t family = AF_UNIX;
-  if (std::memcmp(status, &family, 2) == 0) {
-    // A stock vde_switch: the answer is the address alone, and the options went unread.
-    if (!url.switch_options.empty())
-      throw OpenError{EPROTONOSUPPORT, url.dir + " is a VDE switch but not vswitchd, which " +
-                                           "alone can set " + url.switch_options};
-    std::memcpy(reply_bytes, status, 2);
-    if (ReadUntil(ctl, reply_bytes + 2, kReplyBytes - 2, deadline) != kReplyBytes - 2)
-      throw OpenError{EPROTO, url.dir + " sent a truncated answer"};
-    return reply;
+  char buf[vde::kStatusBytes + vde::kReplyBytes];
+  std::size_t got = 0;
+  for (;;) {
+    const SwitchAnswer a = ParseSwitchAnswer({buf, got}, !url.switch_options.empty());
+    switch (a.kind) {
+      case Kind::kNeedMore:
+        got += ReadUntil(ctl, buf + got, a.need - got, deadline);
+        if (got == 0)
+          throw OpenError{ECONNREFUSED, url.dir + " closed the connection without an answer"};
+        if (got < a.need) throw OpenError{EPROTO, url.dir + " sent a truncated answer"};
+        break;
+      case Kind::kAddress:
+        return a.address;
+      case Kind::kRefused:
+        throw OpenError{ECONNREFUSED, "refused by " + url.dir + ": " + a.reason};
+      case Kind::kNotVswitchd:
+        throw OpenError{EPROTONOSUPPORT, url.dir + " is a VDE switch but not vswitchd, which " +
+                                             "alone can set " + url.switch_options};
+      case Kind::kBad:
+        throw OpenError{EPROTO, url.dir + " sent " + a.reason};
+    }
   }
-  if (ReadUntil(ctl, status + 2, kStatusBytes - 2, deadline) != kStatusBytes - 2)
-    throw OpenError{EPROTO, url.dir + " sent a truncated answer"};
-  status[kStatusBytes - 1] = '\0';
-  const std::string_view text(status);
-  if (text.starts_with(kStatusError))
-    throw OpenError{ECONNREFUSED, "refused by " + url.dir + ": " +
-                                      std::string(text.substr(std::strlen(kStatusError)))};
-  if (text != kStatusOk) throw OpenError{EPROTO, url.dir + " answered in an unknown way"};
-  if (ReadUntil(ctl, reply_bytes, kReplyBytes, deadline) != kReplyBytes)
-    throw OpenError{EPROTO, url.dir + " sent a truncated answer"};
-  return reply;
 }
 
 Connection* Open(const char* given_url, const char* descr, int interface_version,
@@ -223,9 +220,6 @@ Connection* Open(const char* given_url, const char* descr, int interface_version
       static_cast<ssize_t>(request.size()))
     throw OpenError{errno, Errno("send to " + url->dir + "/ctl")};
   const sockaddr_un reply = ReadAnswer(ctl.get(), *url);
-  if (reply.sun_family != AF_UNIX || strnlen(reply.sun_path, sizeof reply.sun_path) == 0 ||
-      strnlen(reply.sun_path, sizeof reply.sun_path) == sizeof reply.sun_path)
-    throw OpenError{EPROTO, url->dir + " answered with a bad address"};
   if (connect(data.get(), reinterpret_cast<const sockaddr*>(&reply), sizeof reply) != 0)
     throw OpenError{errno, Errno(std::string("connect to ") + reply.sun_path)};
 
