@@ -62,13 +62,18 @@ void PeerNames::Lookup(Name& n) {
 
 void PeerNames::OnLookup(Name& n, const boost::system::error_code& ec,
                          const asio::ip::udp::resolver::results_type& results) {
+  // The address it has already, if the name still offers it (a round-robin name lists its
+  // addresses in a new order each time, and must not move the peer at every lookup); else the
+  // first one that one of our sockets can reach.
   std::optional<transport::Endpoint> found;
   for (const auto& r : results) {
     const auto e = transport::Endpoint::FromSockaddr(r.endpoint().data(), r.endpoint().size());
-    if (e.valid() && n.reachable(e.family())) {
-      found = e;  // the first address the resolver offers that one of our sockets can reach
+    if (!e.valid() || !n.reachable(e.family())) continue;
+    if (n.endpoint && *n.endpoint == e) {
+      found = e;
       break;
     }
+    if (!found) found = e;
   }
   if (!found) {
     const std::string why = ec ? ec.message() : "no address of a family the overlay listens on";
