@@ -134,8 +134,10 @@ std::string Traffic(std::uint64_t packets, std::uint64_t bytes) {
 Row PeerRow(const control::Peer& p) {
   // A configured address that has not answered yet has no key, so nothing to show but that.
   const bool pending = p.public_key().empty();
+  std::string endpoint = OrDash(p.endpoint());
+  if (!p.peer_name().empty()) endpoint += " (" + p.peer_name() + ")";
   return {pending ? "(pending)" : p.fingerprint(),
-          OrDash(p.endpoint()),
+          endpoint,
           OrDash(p.state()),
           HandshakeAge(p.last_handshake_seconds()),
           Traffic(p.rx_packets(), p.rx_bytes()),

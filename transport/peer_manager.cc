@@ -1,5 +1,6 @@
 #include "transport/peer_manager.h"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
@@ -28,6 +29,15 @@ std::uint64_t WallNanoseconds() {
   return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count());
+}
+
+// A --peer written as an address: it names nothing that the endpoint does not show.
+bool IsAddress(const std::string& peer_text) {
+  std::string err;
+  const auto hp = ParseHostPort(peer_text, kDefaultPort, &err);
+  unsigned char buf[sizeof(in6_addr)];
+  return hp && (inet_pton(AF_INET, hp->host.c_str(), buf) == 1 ||
+                inet_pton(AF_INET6, hp->host.c_str(), buf) == 1);
 }
 
 std::optional<TimePoint> FromNs(std::int64_t ns) {
@@ -181,6 +191,7 @@ void PeerManager::RemovePeer(PeerId id) {
     t.RemovePeer(id);
   });
   std::erase_if(initiated_, [id](const auto& kv) { return kv.second == id; });
+  std::erase_if(named_, [id](const auto& kv) { return kv.second.first == id; });  // ids are reused
   peers_.erase(it);
   free_ids_.push_back(id);
 }
@@ -337,6 +348,8 @@ void PeerManager::OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t>
       if (id != p->id && other.network == c.network && other.key && *other.key == c.remote) {
         other.bootstrap |= p->bootstrap;
         const PeerId dup = p->id;
+        for (auto& [slot, named] : named_)
+          if (named.first == dup) named = {other.id, other.endpoint};
         p = &other;
         RemovePeer(dup);
         break;
@@ -464,7 +477,9 @@ std::vector<PeerInfo> PeerManager::Peers(const std::string& network) {
   for (const auto& [id, p] : peers_) {
     const std::string& name = networks_[p.network].config.name;
     if (!network.empty() && name != network) continue;
-    PeerInfo info{id, name, p.key, p.endpoint, p.up, std::nullopt, {}};
+    PeerInfo info{id, name, p.key, p.endpoint, p.up, std::nullopt, {}, {}};
+    for (const auto& [slot, named] : named_)
+      if (named.first == id && !IsAddress(slot.second)) info.peer_name = slot.second;
     if (p.last_handshake) info.since_handshake = now - *p.last_handshake;
     for (const auto& s : snaps)
       if (s.id == id) info.counters = s.counters;

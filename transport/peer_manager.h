@@ -55,6 +55,7 @@ struct PeerInfo {
   bool up = false;
   std::optional<std::chrono::steady_clock::duration> since_handshake;
   PeerCounters counters;
+  std::string peer_name;  // the --peer it was found by, if any
 };
 
 class PeerManager final : public TunnelEvents {

@@ -569,9 +569,12 @@ TEST_F(OverlayTest, PeerNamedByHostnameIsResolvedOnceItCanBeAndFollowedWhenItMov
   hosts.Write("10.98.0.1 vdm-peer-a\n");  // the name moves to A
   EXPECT_TRUE(WaitUntil([&] { return PeersUp(a) == 1 && PeersUp(b) == 1; }, 20s, 200ms))
       << Tail(b.sw.log, 20);
-  // The old address, never reached, is not kept and tried forever.
+  // The old address, never reached, is not kept and tried forever; the peer shows its name.
   const control::PeerList b_peers = PeersOf(b);
-  EXPECT_EQ(b_peers.peers_size(), 1) << b_peers.DebugString();
+  ASSERT_EQ(b_peers.peers_size(), 1) << b_peers.DebugString();
+  EXPECT_EQ(b_peers.peers(0).peer_name(), "vdm-peer-a");
+  const CommandResult table = RunCommand({VSWITCHCTL_BIN, "--control", b.sw.control, "peers"});
+  EXPECT_NE(table.out.find("10.98.0.1:6655 (vdm-peer-a)"), std::string::npos) << table;
   AddGuestOn(a, 1);
   AddGuestOn(b, 2);
   ExpectReachable(guests_[0], guests_[1]);

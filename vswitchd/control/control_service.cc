@@ -181,6 +181,7 @@ Response ControlService::Peers(const NetworkHandle& net) {
       p->set_fingerprint(crypto::Fingerprint(*info.key));
     }
     p->set_endpoint(info.endpoint.ToString());
+    p->set_peer_name(info.peer_name);
     p->set_state(info.up ? "up" : "down");
     p->set_last_handshake_seconds(
         info.since_handshake
