@@ -66,6 +66,12 @@ std::optional<HostPort> ParseHostPort(const std::string& text, std::uint16_t def
   return hp;
 }
 
+bool IsNumericHost(const HostPort& hp) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, hp.host.c_str(), buf) == 1 ||
+         inet_pton(AF_INET6, hp.host.c_str(), buf) == 1;
+}
+
 std::vector<Endpoint> Resolve(const HostPort& hp, std::string* err) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;

@@ -67,6 +67,9 @@ struct HostPort {
 std::optional<HostPort> ParseHostPort(const std::string& text, std::uint16_t default_port,
                                       std::string* err);
 
+// Whether the host part is an IPv4 or IPv6 address, not a name (Resolve() needs no DNS).
+bool IsNumericHost(const HostPort& hp);
+
 // Resolves a HostPort (numeric or a name, via getaddrinfo: control thread only). Empty on
 // failure with *err set.
 std::vector<Endpoint> Resolve(const HostPort& hp, std::string* err);

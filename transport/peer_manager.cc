@@ -1,6 +1,5 @@
 #include "transport/peer_manager.h"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 
@@ -35,9 +34,7 @@ std::uint64_t WallNanoseconds() {
 bool IsAddress(const std::string& peer_text) {
   std::string err;
   const auto hp = ParseHostPort(peer_text, kDefaultPort, &err);
-  unsigned char buf[sizeof(in6_addr)];
-  return hp && (inet_pton(AF_INET, hp->host.c_str(), buf) == 1 ||
-                inet_pton(AF_INET6, hp->host.c_str(), buf) == 1);
+  return hp && IsNumericHost(*hp);
 }
 
 std::optional<TimePoint> FromNs(std::int64_t ns) {
@@ -115,16 +112,14 @@ void PeerManager::SetBootstrapAddress(int network, const std::string& name,
       return;
     }
   }
-  const auto slot = named_.find({network, name});
-  if (slot != named_.end()) {
-    const auto& [old_id, old_endpoint] = slot->second;
-    const auto old = peers_.find(old_id);
-    if (old != peers_.end() && !old->second.key && old->second.endpoint == old_endpoint)
+  if (const auto slot = named_.find({network, name}); slot != named_.end()) {
+    const PeerId old_id = slot->second;
+    if (const auto old = peers_.find(old_id); old != peers_.end() && !old->second.key)
       RemovePeer(old_id);
   }
   if (peers_.size() >= kMaxPeers) return;
   Peer& p = AddPeer(network, std::nullopt, endpoint, true);
-  named_[{network, name}] = {p.id, endpoint};
+  named_[{network, name}] = p.id;
   TickPeer(p, std::chrono::steady_clock::now());  // its first handshake now, not at the next tick
   log_->info("network {}: --peer {} is at {}", networks_[network].config.name, name,
              endpoint.ToString());
@@ -191,7 +186,7 @@ void PeerManager::RemovePeer(PeerId id) {
     t.RemovePeer(id);
   });
   std::erase_if(initiated_, [id](const auto& kv) { return kv.second == id; });
-  std::erase_if(named_, [id](const auto& kv) { return kv.second.first == id; });  // ids are reused
+  std::erase_if(named_, [id](const auto& kv) { return kv.second == id; });  // ids are reused
   peers_.erase(it);
   free_ids_.push_back(id);
 }
@@ -349,7 +344,7 @@ void PeerManager::OnCompleted(Handshaker::Completed c, std::vector<std::uint8_t>
         other.bootstrap |= p->bootstrap;
         const PeerId dup = p->id;
         for (auto& [slot, named] : named_)
-          if (named.first == dup) named = {other.id, other.endpoint};
+          if (named == dup) named = other.id;
         p = &other;
         RemovePeer(dup);
         break;
@@ -479,7 +474,7 @@ std::vector<PeerInfo> PeerManager::Peers(const std::string& network) {
     if (!network.empty() && name != network) continue;
     PeerInfo info{id, name, p.key, p.endpoint, p.up, std::nullopt, {}, {}};
     for (const auto& [slot, named] : named_)
-      if (named.first == id && !IsAddress(slot.second)) info.peer_name = slot.second;
+      if (named == id && !IsAddress(slot.second)) info.peer_name = slot.second;
     if (p.last_handshake) info.since_handshake = now - *p.last_handshake;
     for (const auto& s : snaps)
       if (s.id == id) info.counters = s.counters;

@@ -140,9 +140,9 @@ class PeerManager final : public TunnelEvents {
   std::vector<Network> networks_;
   std::unordered_map<PeerId, Peer> peers_;
   std::unordered_map<std::uint32_t, PeerId> initiated_;  // our handshake index -> peer
-  // (network, --peer name) -> the peer its latest address made, and that address (a PeerId
-  // is reused once its peer goes: both must match for it to be the same peer).
-  std::map<std::pair<int, std::string>, std::pair<PeerId, Endpoint>> named_;
+  // (network, --peer name) -> the peer its latest address made. Kept exact: a merge re-points
+  // it, RemovePeer drops it (a PeerId is reused once its peer goes).
+  std::map<std::pair<int, std::string>, PeerId> named_;
   std::vector<PeerId> free_ids_;
   PeerId next_id_ = 0;
   boost::asio::steady_timer tick_;

@@ -9,7 +9,7 @@
 // alone would say "connection refused"). Against a stock vde_switch it works as vde:// does,
 // unless a VLAN is asked for: that only vswitchd can grant.
 //
-// Nothing here is per-frame except vdemesh_recv/vdemesh_send, one system call each.
+// Nothing here is per-frame except VdemeshRecv/VdemeshSend, one system call each.
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>

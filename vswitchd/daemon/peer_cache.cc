@@ -1,6 +1,5 @@
 #include "vswitchd/daemon/peer_cache.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -19,11 +18,7 @@ namespace {
 std::optional<transport::Endpoint> ParseNumeric(const std::string& text) {
   std::string err;
   const auto hp = transport::ParseHostPort(text, transport::kDefaultPort, &err);
-  if (!hp || hp->host.empty()) return std::nullopt;
-  unsigned char ignored[sizeof(in6_addr)];
-  if (inet_pton(AF_INET, hp->host.c_str(), ignored) != 1 &&
-      inet_pton(AF_INET6, hp->host.c_str(), ignored) != 1)
-    return std::nullopt;
+  if (!hp || !transport::IsNumericHost(*hp)) return std::nullopt;
   const auto endpoints = transport::Resolve(*hp, &err);
   if (endpoints.size() != 1 || !endpoints[0].valid()) return std::nullopt;
   return endpoints[0];
